@@ -1,0 +1,176 @@
+/* fixed.c — see fixed.h.  Parsing keeps a run of pending zeros so that long
+ * inputs such as "1.00000000000000000000" never overflow the accumulator. */
+#include "fixed.h"
+
+const int64_t fx_pow10[FX_MAX_SCALE + 1] = {
+    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
+    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
+    10000000000000LL, 100000000000000LL, 1000000000000000LL,
+    10000000000000000LL, 100000000000000000LL, 1000000000000000000LL};
+
+#define U64_LIMIT ((uint64_t)INT64_MAX)
+
+/* m * 10^k with overflow check against INT64_MAX magnitude. */
+static int mul_pow10(uint64_t m, long k, uint64_t *out) {
+    if (m == 0) { *out = 0; return FX_OK; }
+    while (k > 0) {
+        if (m > U64_LIMIT / 10u) return FX_ERR_OVERFLOW;
+        m *= 10u;
+        k--;
+    }
+    *out = m;
+    return FX_OK;
+}
+
+int fx_parse(const char *s, size_t len, int scale, int64_t *out) {
+    if (scale < 0 || scale > FX_MAX_SCALE) return FX_ERR_SCALE;
+    if (s == NULL || len == 0) return FX_ERR_EMPTY;
+    size_t i = 0;
+    int neg = 0;
+    if (s[i] == '-' || s[i] == '+') { neg = (s[i] == '-'); i++; }
+    uint64_t mant = 0;      /* significant digits so far, without pending zeros */
+    long zeros = 0;         /* zeros seen after the last non-zero digit */
+    long frac = 0;          /* digits after the decimal point */
+    int ndigits = 0, seen_dot = 0, overflow = 0;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            ndigits++;
+            if (seen_dot) frac++;
+            if (c == '0') { if (mant != 0) zeros++; continue; }
+            if (!overflow) {
+                uint64_t m;
+                if (mul_pow10(mant, zeros + 1, &m) != FX_OK || m > U64_LIMIT - (uint64_t)(c - '0'))
+                    overflow = 1;
+                else
+                    mant = m + (uint64_t)(c - '0');
+            }
+            zeros = 0;
+        } else if (c == '.' && !seen_dot) {
+            seen_dot = 1;
+        } else {
+            break;
+        }
+    }
+    if (ndigits == 0) return FX_ERR_SYNTAX;
+    long exp10 = 0;
+    if (i < len) {
+        if (s[i] != 'e' && s[i] != 'E') return FX_ERR_SYNTAX;
+        i++;
+        int eneg = 0, edigits = 0;
+        if (i < len && (s[i] == '-' || s[i] == '+')) { eneg = (s[i] == '-'); i++; }
+        for (; i < len; i++) {
+            char c = s[i];
+            if (c < '0' || c > '9') return FX_ERR_SYNTAX;
+            edigits++;
+            if (exp10 < 100000) exp10 = exp10 * 10 + (c - '0');
+        }
+        if (edigits == 0) return FX_ERR_SYNTAX;
+        if (eneg) exp10 = -exp10;
+    }
+    if (mant == 0 && !overflow) { *out = 0; return FX_OK; }
+    /* value = mant * 10^(zeros + exp10 - frac), wanted value * 10^scale */
+    long k = zeros + exp10 - frac + scale;
+    if (k < 0) return overflow ? FX_ERR_OVERFLOW : FX_ERR_PRECISION; /* mant ends in a non-zero digit */
+    if (overflow) return FX_ERR_OVERFLOW;
+    uint64_t m;
+    if (k > 19 || mul_pow10(mant, k, &m) != FX_OK) return FX_ERR_OVERFLOW;
+    *out = neg ? -(int64_t)m : (int64_t)m;
+    return FX_OK;
+}
+
+int fx_format(int64_t v, int scale, int trim, char *buf, size_t cap) {
+    if (scale < 0 || scale > FX_MAX_SCALE || buf == NULL) return -1;
+    char tmp[48];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    /* digits in reverse, at least scale+1 of them */
+    do { tmp[n++] = (char)('0' + (u % 10u)); u /= 10u; } while (u != 0);
+    while (n < scale + 1) tmp[n++] = '0';
+    int lo = 0; /* number of trailing fractional zeros to drop */
+    if (trim) while (lo < scale && tmp[lo] == '0') lo++;
+    size_t need = (size_t)(n - lo) + (v < 0) + (scale - lo > 0);
+    if (need > cap) return -1;
+    size_t p = 0;
+    if (v < 0) buf[p++] = '-';
+    for (int j = n - 1; j >= lo; j--) {
+        if (j == scale - 1) buf[p++] = '.';
+        buf[p++] = tmp[j];
+    }
+    if (p < cap) buf[p] = '\0';
+    return (int)p;
+}
+
+int fx_rescale(int64_t v, int from_scale, int to_scale, int64_t *out) {
+    if (from_scale < 0 || from_scale > FX_MAX_SCALE || to_scale < 0 || to_scale > FX_MAX_SCALE)
+        return FX_ERR_SCALE;
+    if (to_scale >= from_scale) {
+        int64_t f = fx_pow10[to_scale - from_scale];
+        __int128 r = (__int128)v * f;
+        if (r > INT64_MAX || r < INT64_MIN) return FX_ERR_OVERFLOW;
+        *out = (int64_t)r;
+    } else {
+        int64_t f = fx_pow10[from_scale - to_scale];
+        if (v % f != 0) return FX_ERR_PRECISION;
+        *out = v / f;
+    }
+    return FX_OK;
+}
+
+/* floor/ceil/half-even division of a 128-bit numerator by a positive divisor */
+static int div_round(__int128 n, __int128 d, int mode, __int128 *q_out) {
+    __int128 q = n / d, r = n % d;
+    if (r != 0) {
+        if (mode == FX_FLOOR) {
+            if (r < 0) q -= 1;
+        } else if (mode == FX_CEIL) {
+            if (r > 0) q += 1;
+        } else if (mode == FX_NEAREST) {
+            __int128 ar = r < 0 ? -r : r;
+            __int128 twice = ar * 2;
+            int up = twice > d || (twice == d && (q % 2 != 0));
+            if (up) q += (r < 0) ? -1 : 1;
+        } else {
+            return FX_ERR_ARG;
+        }
+    }
+    *q_out = q;
+    return FX_OK;
+}
+
+int fx_quantize(int64_t v, int64_t inc, int mode, int64_t *out) {
+    if (inc <= 0) return FX_ERR_ARG;
+    __int128 q;
+    int st = div_round((__int128)v, (__int128)inc, mode, &q);
+    if (st != FX_OK) return st;
+    __int128 r = q * inc;
+    if (r > INT64_MAX || r < INT64_MIN) return FX_ERR_OVERFLOW;
+    *out = (int64_t)r;
+    return FX_OK;
+}
+
+int fx_mul_div(int64_t a, int64_t b, int64_t d, int mode, int64_t *out) {
+    if (d == 0) return FX_ERR_ARG;
+    __int128 n = (__int128)a * b;
+    __int128 dd = d;
+    if (dd < 0) { n = -n; dd = -dd; }
+    __int128 q;
+    int st = div_round(n, dd, mode, &q);
+    if (st != FX_OK) return st;
+    if (q > INT64_MAX || q < INT64_MIN) return FX_ERR_OVERFLOW;
+    *out = (int64_t)q;
+    return FX_OK;
+}
+
+const char *fx_strerror(int status) {
+    switch (status) {
+    case FX_OK: return "ok";
+    case FX_ERR_EMPTY: return "empty number";
+    case FX_ERR_SYNTAX: return "not a decimal number";
+    case FX_ERR_OVERFLOW: return "number too large for the fixed-point range";
+    case FX_ERR_PRECISION: return "more decimal places than the fixed-point scale allows";
+    case FX_ERR_SCALE: return "scale outside 0..18";
+    case FX_ERR_ARG: return "invalid argument";
+    default: return "unknown error";
+    }
+}
