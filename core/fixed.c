@@ -71,7 +71,9 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out) {
     if (mant == 0 && !overflow) { *out = 0; return FX_OK; }
     /* value = mant * 10^(zeros + exp10 - frac), wanted value * 10^scale */
     long k = zeros + exp10 - frac + scale;
-    if (k < 0) return overflow ? FX_ERR_OVERFLOW : FX_ERR_PRECISION; /* mant ends in a non-zero digit */
+    /* mant ends in a non-zero digit, so k < 0 means digits beyond the scale
+     * (reported as such even when the mantissa was also too long to hold). */
+    if (k < 0) return FX_ERR_PRECISION;
     if (overflow) return FX_ERR_OVERFLOW;
     uint64_t m;
     if (k > 19 || mul_pow10(mant, k, &m) != FX_OK) return FX_ERR_OVERFLOW;
@@ -119,6 +121,7 @@ int fx_rescale(int64_t v, int from_scale, int to_scale, int64_t *out) {
 
 /* floor/ceil/half-even division of a 128-bit numerator by a positive divisor */
 static int div_round(__int128 n, __int128 d, int mode, __int128 *q_out) {
+    if (mode != FX_FLOOR && mode != FX_CEIL && mode != FX_NEAREST) return FX_ERR_ARG;
     __int128 q = n / d, r = n % d;
     if (r != 0) {
         if (mode == FX_FLOOR) {
@@ -160,6 +163,120 @@ int fx_mul_div(int64_t a, int64_t b, int64_t d, int mode, int64_t *out) {
     if (q > INT64_MAX || q < INT64_MIN) return FX_ERR_OVERFLOW;
     *out = (int64_t)q;
     return FX_OK;
+}
+
+int fx_parse_round(const char *s, size_t len, int scale, int mode, int64_t *out) {
+    if (scale < 0 || scale > FX_MAX_SCALE) return FX_ERR_SCALE;
+    if (mode != FX_FLOOR && mode != FX_CEIL && mode != FX_NEAREST) return FX_ERR_ARG;
+    if (s == NULL || len == 0) return FX_ERR_EMPTY;
+    /* Pass 1: validate and locate mantissa digits and the exponent, so that
+     * pass 2 knows the weight of every digit before it accumulates. */
+    size_t i = 0;
+    int neg = 0;
+    if (s[i] == '-' || s[i] == '+') { neg = (s[i] == '-'); i++; }
+    size_t mstart = i;
+    long intdigits = 0, ndigits = 0;
+    int seen_dot = 0;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') { ndigits++; if (!seen_dot) intdigits++; }
+        else if (c == '.' && !seen_dot) seen_dot = 1;
+        else break;
+    }
+    size_t mend = i;
+    if (ndigits == 0) return FX_ERR_SYNTAX;
+    long exp10 = 0;
+    if (i < len) {
+        if (s[i] != 'e' && s[i] != 'E') return FX_ERR_SYNTAX;
+        i++;
+        int eneg = 0, edigits = 0;
+        if (i < len && (s[i] == '-' || s[i] == '+')) { eneg = (s[i] == '-'); i++; }
+        for (; i < len; i++) {
+            char c = s[i];
+            if (c < '0' || c > '9') return FX_ERR_SYNTAX;
+            edigits++;
+            /* clamp: beyond this every non-zero value overflows or rounds away */
+            if (exp10 < 100000000L) exp10 = exp10 * 10 + (c - '0');
+        }
+        if (edigits == 0) return FX_ERR_SYNTAX;
+        if (eneg) exp10 = -exp10;
+    }
+    /* Pass 2: digit number j (0-based, dot skipped) is worth 10^w at the target
+     * scale, w = intdigits - 1 - j + exp10 + scale. */
+    long w = intdigits - 1 + exp10 + (long)scale;
+    uint64_t acc = 0;
+    int first = 0, sticky = 0, any_int = 0;
+    long w_last_int = 0;
+    for (size_t p = mstart; p < mend; p++) {
+        char c = s[p];
+        if (c == '.') continue;
+        int d = c - '0';
+        if (w >= 0) {
+            if (acc != 0 || d != 0) {
+                if (w > 18 || acc > (U64_LIMIT - (uint64_t)d) / 10u) return FX_ERR_OVERFLOW;
+                acc = acc * 10u + (uint64_t)d;
+            }
+            any_int = 1;
+            w_last_int = w;
+        } else if (w == -1) {
+            first = d;
+        } else if (d != 0) {
+            sticky = 1;
+        }
+        w--;
+    }
+    if (any_int && acc != 0 && w_last_int > 0) {
+        uint64_t m;
+        if (mul_pow10(acc, w_last_int, &m) != FX_OK) return FX_ERR_OVERFLOW;
+        acc = m;
+    }
+    int inexact = first != 0 || sticky;
+    int up = 0; /* round the magnitude away from zero */
+    if (inexact) {
+        if (mode == FX_FLOOR) up = neg;
+        else if (mode == FX_CEIL) up = !neg;
+        else up = first > 5 || (first == 5 && (sticky || (acc & 1u)));
+    }
+    if (up) {
+        if (acc >= U64_LIMIT) return FX_ERR_OVERFLOW;
+        acc++;
+    }
+    *out = neg ? -(int64_t)acc : (int64_t)acc;
+    return FX_OK;
+}
+
+/* x * 10^k for |x| < 2^127; returns 0 and sets *sat when the magnitude would
+ * exceed 2^126 (then only the sign of the result matters to the caller). */
+static __int128 mul_pow10_128(__int128 x, int k, int *sat) {
+    const __int128 lim = (__int128)1 << 126;
+    *sat = 0;
+    while (k-- > 0) {
+        if (x > lim / 10 || x < -(lim / 10)) { *sat = 1; return 0; }
+        x *= 10;
+    }
+    return x;
+}
+
+int fx_mul_cmp(int64_t a, int64_t b, int ab_scale, int64_t c, int c_scale) {
+    if (ab_scale < 0 || ab_scale > 2 * FX_MAX_SCALE || c_scale < 0 || c_scale > FX_MAX_SCALE) return -2;
+    __int128 l = (__int128)a * b; /* |l| <= 2^126 */
+    __int128 r = c;
+    int sat = 0;
+    if (ab_scale > c_scale) {
+        r = mul_pow10_128(r, ab_scale - c_scale, &sat);
+        if (sat) return c > 0 ? -1 : 1; /* |r| > 2^126 >= |l| */
+    } else if (c_scale > ab_scale) {
+        l = mul_pow10_128(l, c_scale - ab_scale, &sat);
+        if (sat) return ((a < 0) != (b < 0)) ? -1 : 1;
+    }
+    return (l > r) - (l < r);
+}
+
+int fx_digits(int64_t v) {
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int n = 1;
+    while (u >= 10u) { u /= 10u; n++; }
+    return n;
 }
 
 const char *fx_strerror(int status) {

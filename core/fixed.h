@@ -35,6 +35,13 @@ extern const int64_t fx_pow10[FX_MAX_SCALE + 1];
  * On success stores value*10^scale in *out; on error *out is untouched. */
 int fx_parse(const char *s, size_t len, int scale, int64_t *out);
 
+/* Like fx_parse, but digits beyond `scale` are rounded by `mode` (FX_FLOOR,
+ * FX_CEIL, FX_NEAREST = half to even) instead of being an error.  Rounding is
+ * done on the exact decimal text, never through a float or a wider type, so
+ * "0.129999999999999999999999" floors to 0.12 at scale 2.  Syntax and
+ * overflow (of the rounded result) are still errors. */
+int fx_parse_round(const char *s, size_t len, int scale, int mode, int64_t *out);
+
 /* Write v at `scale` as text: exactly `scale` decimals, or with trailing zeros
  * (and a bare '.') removed when trim != 0.  Returns the length written (no NUL
  * is written unless there is room) or -1 if cap is too small (needs <= 41). */
@@ -49,6 +56,15 @@ int fx_quantize(int64_t v, int64_t inc, int mode, int64_t *out);
 /* a * b / d with a 128-bit intermediate, rounded by mode. All integers; callers
  * choose d = 10^k to express scale changes (e.g. price*qty -> quote). */
 int fx_mul_div(int64_t a, int64_t b, int64_t d, int mode, int64_t *out);
+
+/* Sign (-1, 0, 1) of  a*b*10^-ab_scale - c*10^-c_scale,  exact (128-bit, no
+ * overflow possible).  Used for notional checks: price*amount vs a minimum.
+ * ab_scale in 0..2*FX_MAX_SCALE, c_scale in 0..FX_MAX_SCALE; any other
+ * scale returns -2. */
+int fx_mul_cmp(int64_t a, int64_t b, int ab_scale, int64_t c, int c_scale);
+
+/* Number of decimal digits of |v| (1 for 0); 1..19. */
+int fx_digits(int64_t v);
 
 /* Human-readable text for a status code (static string). */
 const char *fx_strerror(int status);
