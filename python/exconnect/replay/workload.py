@@ -92,6 +92,11 @@ class Workload:
         """Level changes over all frames."""
         return len(self._levels) // 2
 
+    def frame_level_counts(self) -> List[int]:
+        """Number of level changes in each frame."""
+        counts = self._counts
+        return [counts[i] + counts[i + 1] for i in range(0, len(counts), 2)]
+
     @property
     def delete_count(self) -> int:
         return sum(1 for q in self._levels[1::2] if q == 0)
@@ -195,6 +200,11 @@ def generate(config: WorkloadConfig) -> Dict[str, object]:
     }
 
 
+def cache_path(config: WorkloadConfig):
+    """The cache file holding `config`'s data (it may not exist yet)."""
+    return cache.cache_dir() / f"depth-{config.generation_key()}.pickle"
+
+
 def load_workload(config: Optional[WorkloadConfig] = None, *, use_cache: Optional[bool] = None,
                   **overrides) -> Workload:
     """The workload for `config` (default WorkloadConfig(), fields overridable by keyword).
@@ -206,7 +216,7 @@ def load_workload(config: Optional[WorkloadConfig] = None, *, use_cache: Optiona
         use_cache = config.frames >= CACHE_FROM_FRAMES
     if not use_cache:
         return Workload(config, generate(config))
-    path = cache.cache_dir() / f"depth-{config.generation_key()}.pickle"
+    path = cache_path(config)
     data = cache.load(path)
     if not isinstance(data, dict) or data.get("frame_count", -1) < config.frames:
         # Generate at least the default length so later full-length runs hit the cache too.
