@@ -69,6 +69,7 @@ for _m in OrderState:
 cdef tuple _STATE_MEMBERS = tuple(OrderState)
 cdef tuple _STATE_VALUES = tuple(m.value for m in OrderState)
 cdef tuple _POSITIONS = ("OPEN", "CLOSE", "NIL")
+cdef tuple _POSITION_MEMBERS = (PositionAction.OPEN, PositionAction.CLOSE, PositionAction.NIL)
 cdef dict _PAIRS = {}
 
 
@@ -130,8 +131,10 @@ cdef tuple _split_pair(str pair):
 
 
 cdef str _position_value(object position):
-    if isinstance(position, _PositionAction):
-        return position.value
+    cdef Py_ssize_t i
+    for i in range(3):
+        if _POSITION_MEMBERS[i] is position:
+            return _POSITIONS[i]
     if isinstance(position, str) and position in _POSITIONS:
         return position
     raise ValueError(f"position must be a PositionAction or one of {_POSITIONS}, got {position!r}")
@@ -164,8 +167,11 @@ cdef class InFlightOrder:
         if isinstance(creation_timestamp, bool) or not isinstance(creation_timestamp, (int, float)):
             raise TypeError(f"creation_timestamp must be a number, got {type(creation_timestamp).__name__}")
         if price is not None:
-            price = _to_decimal(price, "price", True)
-            if not price.is_nan() and price < 0:
+            if type(price) is not _Decimal:
+                price = _to_decimal(price, "price", True)
+            elif not price.is_finite() and not price.is_nan():
+                raise ValueError(f"price must be finite (or NaN for none), got {price}")
+            if price.is_signed() and not price.is_nan():
                 raise ValueError(f"price must not be negative, got {price}")
         if type(amount) is not _Decimal:
             amount = _to_decimal(amount, "amount")
