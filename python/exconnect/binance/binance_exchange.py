@@ -1,0 +1,552 @@
+"""Binance spot connector (Hummingbot's Exchange interface on exconnect's framework).
+
+Construct from configuration — the same code talks to Binance, the testnet or the simulator::
+
+    BinanceExchange(api_key, api_secret, trading_pairs=["BTC-USDT"])                 # production
+    BinanceExchange.from_base_urls(sim.spot_url, api_key="sim-key", api_secret="sim-secret",
+                                   trading_pairs=["BTC-USDT"])                        # simulator
+
+Keys default to EXCONNECT_BINANCE_API_KEY / EXCONNECT_BINANCE_API_SECRET.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from decimal import Decimal
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlencode
+
+from exconnect.connector.exchange_base import ExchangeBase
+from exconnect.connector.web import RequestRejected, UnknownOutcomeError
+from exconnect.types import (DeductedFromReturnsTradeFee, OpenOrder, OrderState, OrderType, OrderUpdate,
+                             TokenAmount, TradeFeeSchema, TradeType, TradeUpdate)
+
+from . import binance_constants as CONSTANTS
+from .binance_auth import BinanceAuth
+from .binance_order_book_data_source import BinanceAPIOrderBookDataSource
+from .binance_user_stream_data_source import BinanceAPIUserStreamDataSource
+
+__all__ = ["BinanceExchange"]
+
+_log = logging.getLogger(__name__)
+_ZERO = Decimal(0)
+
+
+def _fmt(d: Decimal) -> str:
+    """Plain decimal text, never exponent notation (Binance rejects 1E+2)."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _order_type_param(order_type: OrderType) -> str:
+    return order_type.name      # LIMIT, LIMIT_MAKER, MARKET are Binance's names too
+
+
+class BinanceExchange(ExchangeBase):
+    DEFAULT_FEE_SCHEMA = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.001"),
+                                        taker_percent_fee_decimal=Decimal("0.001"),
+                                        buy_percent_fee_deducted_from_returns=True)
+
+    def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
+                 trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
+                 urls: Optional[CONSTANTS.BinanceUrls] = None, domain: str = CONSTANTS.DEFAULT_DOMAIN,
+                 client_order_id_prefix: str = CONSTANTS.BROKER_ID,
+                 cancel_all_uses_open_orders_endpoint: bool = True, **kwargs: Any) -> None:
+        api_key = api_key if api_key is not None else os.environ.get(CONSTANTS.API_KEY_ENV, "")
+        api_secret = api_secret if api_secret is not None else os.environ.get(CONSTANTS.API_SECRET_ENV, "")
+        if trading_required and (not api_key or not api_secret):
+            raise ValueError(f"Binance API key and secret are required for trading: pass them or set "
+                             f"{CONSTANTS.API_KEY_ENV} / {CONSTANTS.API_SECRET_ENV}")
+        self._domain = domain
+        self._urls = urls or (CONSTANTS.BinanceUrls.from_env() if domain == CONSTANTS.DEFAULT_DOMAIN
+                              else CONSTANTS.BinanceUrls.production(domain))
+        self._client_order_id_prefix = client_order_id_prefix
+        self._cancel_all_uses_open_orders = cancel_all_uses_open_orders_endpoint
+        self._auth: Optional[BinanceAuth] = None
+        if api_key and api_secret:
+            # The secret goes into the signer only; nothing else on this object holds it.
+            self._auth = BinanceAuth(api_key, api_secret, time_ms=lambda: self._time_synchronizer.time_ms())
+        del api_secret
+        self._last_trades_poll_ms: Dict[str, int] = {}
+        self._last_trades_poll_mono = 0.0
+        super().__init__(trading_pairs, trading_required=trading_required, **kwargs)
+        for pair in self._trading_pairs:
+            self._trading_pair_symbol_map.setdefault(pair.replace("-", ""), pair)
+        if self._user_stream_tracker is not None:
+            self._user_stream_tracker.data_source.on_connected = self._on_user_stream_connected
+
+    @classmethod
+    def from_base_urls(cls, rest_url: str, ws_url: Optional[str] = None, **kwargs: Any) -> "BinanceExchange":
+        """Connector for a Binance-compatible host (e.g. ``sim.spot_url``) serving REST + WS + WS API."""
+        return cls(urls=CONSTANTS.BinanceUrls.from_base(rest_url, ws_url), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"BinanceExchange(pairs={self._trading_pairs}, rest={self._urls.rest!r}, auth={self._auth!r})"
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def name(self) -> str:
+        return "binance" if self._domain == CONSTANTS.DEFAULT_DOMAIN else f"binance_{self._domain}"
+
+    @property
+    def urls(self) -> CONSTANTS.BinanceUrls:
+        return self._urls
+
+    @property
+    def authenticator(self) -> Optional[BinanceAuth]:
+        return self._auth
+
+    @property
+    def rate_limits_rules(self) -> list:
+        return CONSTANTS.RATE_LIMITS
+
+    @property
+    def unknown_outcome_error_codes(self) -> frozenset:
+        return CONSTANTS.UNKNOWN_OUTCOME_CODES
+
+    @property
+    def client_order_id_prefix(self) -> str:
+        return self._client_order_id_prefix
+
+    @property
+    def client_order_id_max_length(self) -> int:
+        return CONSTANTS.MAX_ORDER_ID_LEN
+
+    @property
+    def is_cancel_request_in_exchange_synchronous(self) -> bool:
+        return True
+
+    def supported_order_types(self) -> List[OrderType]:
+        return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
+
+    # ------------------------------------------------------------------ symbols
+    def exchange_symbol_associated_to_pair(self, trading_pair: str) -> str:
+        return trading_pair.replace("-", "")
+
+    def trading_pair_associated_to_exchange_symbol(self, symbol: str) -> str:
+        pair = self._trading_pair_symbol_map.get(symbol)
+        if pair is None:
+            raise KeyError(f"unknown Binance symbol {symbol!r}")
+        return pair
+
+    # ------------------------------------------------------------------ data sources
+    def _create_order_book_data_source(self):
+        return BinanceAPIOrderBookDataSource(self._trading_pairs, self._rest, self._urls)
+
+    def _create_user_stream_data_source(self):
+        return BinanceAPIUserStreamDataSource(self._auth, self._rest, self._urls,
+                                              resync_time=self._update_time_synchronizer)
+
+    def _on_user_stream_connected(self) -> None:
+        # Events may have been missed while the stream was down: reconcile by polling now.
+        self._poll_notifier.set()
+
+    # ------------------------------------------------------------------ REST
+    def _limit_id(self, path: str, method: str) -> str:
+        keyed = f"{path}:{method}"
+        return keyed if self._throttler.limit(keyed) is not None else path
+
+    async def _api_request(self, path: str, method: str = "GET", params: Optional[Dict[str, Any]] = None,
+                           is_auth_required: bool = False, limit_id: Optional[str] = None,
+                           timeout: Optional[float] = None) -> Any:
+        """Throttled, (optionally) signed request; a -1021 clock error resyncs and retries once."""
+        url = self._urls.rest_url(path)
+        limit = limit_id or self._limit_id(path, method)
+        params = params or {}
+        for attempt in (0, 1):
+            headers = None
+            if is_auth_required:
+                if self._auth is None:
+                    raise RequestRejected(f"{method} {path} needs API keys", url=url)
+                query = self._auth.signed_query(params)
+                headers = self._auth.header_for_authentication()
+            else:
+                query = urlencode(params)
+            body = None
+            if method == "POST":
+                body, query = query, ""
+            try:
+                return await self._rest.request(method, url, query=query, body=body, headers=headers,
+                                                limit_id=limit, timeout=timeout)
+            except RequestRejected as e:
+                if is_auth_required and attempt == 0 and e.code == CONSTANTS.TIMESTAMP_ERROR_CODE:
+                    _log.warning("Clock error from Binance (%s); resynchronising time and retrying once.", e.msg)
+                    await self._update_time_synchronizer()
+                    continue
+                raise
+
+    async def _api_get(self, path: str, params=None, is_auth_required=False, **kw):
+        return await self._api_request(path, "GET", params, is_auth_required, **kw)
+
+    async def _api_post(self, path: str, params=None, is_auth_required=False, **kw):
+        return await self._api_request(path, "POST", params, is_auth_required, **kw)
+
+    async def _api_delete(self, path: str, params=None, is_auth_required=False, **kw):
+        return await self._api_request(path, "DELETE", params, is_auth_required, **kw)
+
+    async def _ping(self) -> None:
+        await self._api_get(CONSTANTS.PING_PATH)
+
+    async def _get_server_time_ms(self) -> float:
+        answer = await self._api_get(CONSTANTS.SERVER_TIME_PATH)
+        return float(answer["serverTime"])
+
+    async def _update_time_synchronizer(self) -> None:
+        try:
+            await self._time_synchronizer.update_server_time_offset_with_time_provider(self._get_server_time_ms)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            _log.error("Error getting server time. (%s)", e)
+
+    # ------------------------------------------------------------------ trading rules
+    async def _update_trading_rules(self) -> None:
+        if not self._time_synchronizer.has_samples:
+            await self._update_time_synchronizer()
+        info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
+        self._apply_rate_limits(info.get("rateLimits") or [])
+        self._initialize_trading_pair_symbols_from_exchange_info(info)
+        rules = self._format_trading_rules(info)
+        self._trading_rules = {r.trading_pair: r for r in rules}
+
+    def _apply_rate_limits(self, rate_limits: List[Dict[str, Any]]) -> None:
+        orders_seen = 0
+        for rl in rate_limits:
+            try:
+                kind = rl["rateLimitType"]
+                seconds = CONSTANTS.interval_seconds(rl["interval"], rl["intervalNum"])
+                limit = int(rl["limit"])
+            except (KeyError, ValueError, TypeError):
+                continue
+            if kind == "ORDERS":
+                pool = CONSTANTS.ORDERS if orders_seen == 0 else CONSTANTS.ORDERS_24HR
+                orders_seen += 1
+            elif kind in (CONSTANTS.REQUEST_WEIGHT, CONSTANTS.RAW_REQUESTS):
+                pool = kind
+            else:
+                continue
+            current = self._throttler.limit(pool)
+            if current is None or current.limit != limit or current.time_interval != seconds:
+                self._throttler.update_pool_limit(pool, limit, seconds)
+
+    @staticmethod
+    def is_exchange_information_valid(symbol_info: Dict[str, Any]) -> bool:
+        if symbol_info.get("status") != "TRADING":
+            return False
+        sets = symbol_info.get("permissionSets")
+        if sets:
+            return any("SPOT" in s for s in sets)
+        perms = symbol_info.get("permissions")
+        if perms:
+            return "SPOT" in perms
+        return bool(symbol_info.get("isSpotTradingAllowed", False))
+
+    def _initialize_trading_pair_symbols_from_exchange_info(self, info: Dict[str, Any]) -> None:
+        mapping: Dict[str, str] = {}
+        for s in info.get("symbols", ()):
+            if self.is_exchange_information_valid(s):
+                mapping[s["symbol"]] = f"{s['baseAsset']}-{s['quoteAsset']}"
+        for pair in self._trading_pairs:
+            mapping.setdefault(pair.replace("-", ""), pair)
+        self._trading_pair_symbol_map = mapping
+
+    def _format_trading_rules(self, exchange_info: Dict[str, Any]) -> list:
+        from exconnect.native.trading_rule import TradingRule
+        rules = []
+        for s in exchange_info.get("symbols", ()):
+            if not self.is_exchange_information_valid(s):
+                continue
+            try:
+                pair = f"{s['baseAsset']}-{s['quoteAsset']}"
+                filters = {f["filterType"]: f for f in s["filters"]}
+                price_filter = filters["PRICE_FILTER"]
+                lot = filters["LOT_SIZE"]
+                notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
+                kw = dict(trading_pair=pair, min_order_size=Decimal(lot["minQty"]),
+                          max_order_size=Decimal(lot["maxQty"]),
+                          min_price_increment=Decimal(price_filter["tickSize"]),
+                          min_base_amount_increment=Decimal(lot["stepSize"]),
+                          min_notional_size=Decimal(notional.get("minNotional", "0")))
+                rules.append(TradingRule(**kw))
+            except Exception:
+                _log.exception("Error parsing the trading pair rule %s. Skipping.", s)
+        return rules
+
+    async def all_trading_pairs(self) -> List[str]:
+        try:
+            info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return []
+        return [f"{s['baseAsset']}-{s['quoteAsset']}" for s in info.get("symbols", ())
+                if self.is_exchange_information_valid(s)]
+
+    async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, Decimal]:
+        out = {}
+        for pair in trading_pairs:
+            t = await self._api_get(CONSTANTS.TICKER_PRICE_CHANGE_PATH,
+                                    {"symbol": self.exchange_symbol_associated_to_pair(pair)})
+            out[pair] = Decimal(t["lastPrice"])
+        return out
+
+    # ------------------------------------------------------------------ parsing helpers
+    @staticmethod
+    def _fee(asset: Optional[str], amount: Any) -> DeductedFromReturnsTradeFee:
+        if not asset:
+            return DeductedFromReturnsTradeFee()
+        return DeductedFromReturnsTradeFee(percent_token=asset, flat_fees=[TokenAmount(asset, Decimal(amount))])
+
+    def _trade_from_my_trades_row(self, row: Dict[str, Any], order) -> TradeUpdate:
+        price, qty = Decimal(row["price"]), Decimal(row["qty"])
+        quote = Decimal(row["quoteQty"]) if row.get("quoteQty") is not None else price * qty
+        return TradeUpdate(str(row["id"]), order.client_order_id, str(row["orderId"]), order.trading_pair,
+                           row["time"] / 1000.0, price, qty, quote,
+                           self._fee(row.get("commissionAsset"), row.get("commission", "0")),
+                           not row.get("isMaker", False))
+
+    def _order_update_from_rest(self, order, data: Dict[str, Any], timestamp_ms: Optional[int] = None) -> OrderUpdate:
+        status = data.get("status", "NEW")
+        state = CONSTANTS.ORDER_STATE.get(status)
+        if state is None:
+            raise UnknownOutcomeError(f"unknown Binance order status {status!r}")
+        ts = timestamp_ms or data.get("updateTime") or data.get("transactTime") or time.time() * 1000
+        misc: Dict[str, Any] = {}
+        if data.get("executedQty") is not None:
+            misc["executed_amount_base"] = Decimal(data["executedQty"])
+        return OrderUpdate(order.trading_pair, ts / 1000.0, state, order.client_order_id,
+                           str(data["orderId"]) if data.get("orderId") is not None else None, misc or None)
+
+    # ------------------------------------------------------------------ orders
+    async def _place_order(self, order) -> Tuple[OrderUpdate, List[TradeUpdate]]:
+        params: Dict[str, Any] = {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "side": "BUY" if order.trade_type is TradeType.BUY else "SELL",
+            "type": _order_type_param(order.order_type),
+            "quantity": _fmt(order.amount),
+            "newClientOrderId": order.client_order_id,
+            "newOrderRespType": "FULL",
+        }
+        if order.order_type is OrderType.LIMIT:
+            params["timeInForce"] = "GTC"
+            params["price"] = _fmt(order.price)
+        elif order.order_type is OrderType.LIMIT_MAKER:
+            params["price"] = _fmt(order.price)
+        answer = await self._api_post(CONSTANTS.ORDER_PATH, params, is_auth_required=True)
+        try:
+            update = self._order_update_from_rest(order, answer, answer.get("transactTime"))
+            trades = []
+            ts = answer.get("transactTime", time.time() * 1000) / 1000.0
+            for f in answer.get("fills") or ():
+                price, qty = Decimal(f["price"]), Decimal(f["qty"])
+                trades.append(TradeUpdate(str(f["tradeId"]), order.client_order_id, update.exchange_order_id,
+                                          order.trading_pair, ts, price, qty, price * qty,
+                                          self._fee(f.get("commissionAsset"), f.get("commission", "0")), True))
+        except UnknownOutcomeError:
+            raise
+        except Exception as e:
+            raise UnknownOutcomeError(f"unparsable order answer for {order.client_order_id}: {e!r}") from e
+        return update, trades
+
+    async def _place_cancel(self, order) -> Optional[OrderUpdate]:
+        answer = await self._api_delete(CONSTANTS.ORDER_PATH, {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "origClientOrderId": order.client_order_id}, is_auth_required=True)
+        return self._order_update_from_rest(order, answer, answer.get("transactTime"))
+
+    def _is_order_not_found_during_cancelation_error(self, e: BaseException) -> bool:
+        return (isinstance(e, RequestRejected) and e.code == CONSTANTS.UNKNOWN_ORDER_ERROR_CODE
+                and CONSTANTS.UNKNOWN_ORDER_MESSAGE in str(e.msg))
+
+    def _is_order_not_found_during_status_update_error(self, e: BaseException) -> bool:
+        return (isinstance(e, RequestRejected) and e.code == CONSTANTS.ORDER_NOT_EXIST_ERROR_CODE
+                and CONSTANTS.ORDER_NOT_EXIST_MESSAGE in str(e.msg))
+
+    async def _request_order_status(self, order) -> OrderUpdate:
+        answer = await self._api_get(CONSTANTS.ORDER_PATH, {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "origClientOrderId": order.client_order_id}, is_auth_required=True)
+        return self._order_update_from_rest(order, answer)
+
+    async def _all_trade_updates_for_order(self, order) -> List[TradeUpdate]:
+        exchange_order_id = order.exchange_order_id
+        if exchange_order_id is None:
+            return []
+        rows = await self._api_get(CONSTANTS.MY_TRADES_PATH, {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "orderId": exchange_order_id}, is_auth_required=True)
+        return [self._trade_from_my_trades_row(r, order) for r in rows if str(r.get("orderId")) == exchange_order_id]
+
+    async def _cancel_all_for_pair(self, trading_pair: str, orders: List[Any]) -> None:
+        remaining = list(orders)
+        if self._cancel_all_uses_open_orders and len(orders) > 1:
+            try:
+                reports = await self._api_delete(CONSTANTS.OPEN_ORDERS_PATH, {
+                    "symbol": self.exchange_symbol_associated_to_pair(trading_pair)}, is_auth_required=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.warning("DELETE openOrders for %s failed (%s); cancelling order by order.", trading_pair, e)
+                reports = []
+            by_client = {o.client_order_id: o for o in orders}
+            for report in reports if isinstance(reports, list) else ():
+                order = by_client.get(report.get("origClientOrderId") or report.get("clientOrderId"))
+                if order is None:
+                    continue
+                try:
+                    update = self._order_update_from_rest(order, report, report.get("transactTime"))
+                except Exception:
+                    continue
+                await self._process_order_update_with_fills(order, update)
+            remaining = [o for o in orders if not o.is_done]
+        if remaining:
+            await asyncio.gather(*(self._execute_order_cancel(o) for o in remaining), return_exceptions=True)
+
+    async def get_open_orders(self) -> List[OpenOrder]:
+        out: List[OpenOrder] = []
+        for pair in self._trading_pairs:
+            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
+                                       {"symbol": self.exchange_symbol_associated_to_pair(pair)},
+                                       is_auth_required=True)
+            for r in rows:
+                out.append(OpenOrder(
+                    client_order_id=r["clientOrderId"], trading_pair=pair, price=Decimal(r["price"]),
+                    amount=Decimal(r["origQty"]), executed_amount=Decimal(r["executedQty"]), status=r["status"],
+                    order_type=OrderType[r["type"]] if r["type"] in OrderType.__members__ else OrderType.LIMIT,
+                    is_buy=r["side"] == "BUY", time=int(r["time"]), exchange_order_id=str(r["orderId"])))
+        return out
+
+    # ------------------------------------------------------------------ balances
+    async def _update_balances(self) -> None:
+        account = await self._api_get(CONSTANTS.ACCOUNTS_PATH, is_auth_required=True)
+        total: Dict[str, Decimal] = {}
+        available: Dict[str, Decimal] = {}
+        for b in account.get("balances", ()):
+            free, locked = Decimal(b["free"]), Decimal(b["locked"])
+            available[b["asset"]] = free
+            total[b["asset"]] = free + locked
+        self._account_balances = total
+        self._account_available_balances = available
+
+    def _process_balance_message(self, balance_msg: Dict[str, Any]) -> None:
+        for b in balance_msg.get("B", ()):
+            free, locked = Decimal(b["f"]), Decimal(b["l"])
+            self._account_available_balances[b["a"]] = free
+            self._account_balances[b["a"]] = free + locked
+
+    # ------------------------------------------------------------------ trade back-stop
+    async def _update_order_fills_from_trades(self) -> None:
+        """Poll recent account trades per pair and record any fill no other channel delivered."""
+        tracker = self._order_tracker
+        pairs_with_orders = {o.trading_pair for o in tracker.all_updatable_orders.values()}
+        now_mono = time.monotonic()
+        long_due = now_mono - self._last_trades_poll_mono >= self.LONG_POLL_INTERVAL
+        pairs = self._trading_pairs if long_due else [p for p in self._trading_pairs if p in pairs_with_orders]
+        if not pairs:
+            return
+        if long_due:
+            self._last_trades_poll_mono = now_mono
+        server_now_ms = self._time_synchronizer.time_ms()
+        for pair in pairs:
+            params: Dict[str, Any] = {"symbol": self.exchange_symbol_associated_to_pair(pair), "limit": 1000}
+            since = self._last_trades_poll_ms.get(pair)
+            if since is not None:
+                params["startTime"] = since
+            rows = await self._api_get(CONSTANTS.MY_TRADES_PATH, params, is_auth_required=True)
+            # Next window overlaps by a margin: trade times are the exchange's, our clock may lag.
+            self._last_trades_poll_ms[pair] = server_now_ms - 10_000
+            for row in rows:
+                self._process_trade_row(pair, row)
+
+    def _process_trade_row(self, pair: str, row: Dict[str, Any]) -> None:
+        tracker = self._order_tracker
+        exchange_order_id = str(row["orderId"])
+        order = tracker.fetch_order(None, exchange_order_id)
+        if order is not None:
+            tracker.process_trade_update(self._trade_from_my_trades_row(row, order))
+            return
+        store = self._store
+        cid = tracker.client_order_id_for(exchange_order_id) or (store.client_order_id_for(exchange_order_id)
+                                                                   if store else None)
+        if cid is None or store is None or store.has_fill(pair, str(row["id"])):
+            return
+        self._recreate_missing_trade(pair, cid, row)
+
+    def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any]) -> None:
+        from exconnect.events import MarketEvent, OrderFilledEvent
+        price, qty = Decimal(row["price"]), Decimal(row["qty"])
+        fee = self._fee(row.get("commissionAsset"), row.get("commission", "0"))
+        trade_type = TradeType.BUY if row.get("isBuyer") else TradeType.SELL
+        _log.info("Recreating missing trade in TradeFill: %s", row)
+        if self._store.record_fill(pair, str(row["id"]), client_order_id, str(row["orderId"]), trade_type.name,
+                                   str(price), str(qty), fee.to_json(), row["time"] / 1000.0):
+            self.trigger_event(MarketEvent.OrderFilled, OrderFilledEvent(
+                row["time"] / 1000.0, client_order_id, pair, trade_type,
+                OrderType.LIMIT_MAKER if row.get("isMaker") else OrderType.LIMIT, price, qty, fee,
+                str(row["id"]), str(row["orderId"])))
+
+    # ------------------------------------------------------------------ user stream
+    async def _user_stream_event_listener(self) -> None:
+        queue = self._user_stream_tracker.user_stream
+        while True:
+            event = await queue.get()
+            try:
+                kind = event.get("e")
+                if kind == "executionReport":
+                    self._process_execution_report(event)
+                elif kind == "outboundAccountPosition":
+                    self._process_balance_message(event)
+                elif kind == "balanceUpdate":
+                    pass    # an outboundAccountPosition with the new totals follows
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("Unexpected error in user stream listener loop.")
+                await asyncio.sleep(0.05)
+
+    def _process_execution_report(self, event: Dict[str, Any]) -> None:
+        tracker = self._order_tracker
+        # For cancels ``c`` is the cancel request's id; the order's own id is in ``C``.
+        client_order_id = event.get("C") or event.get("c")
+        exchange_order_id = str(event["i"])
+        order = tracker.fetch_order(client_order_id, exchange_order_id)
+        if order is None:
+            return
+        self._ensure_created(order, exchange_order_id, event["E"] / 1000.0)
+        if event.get("x") == "TRADE":
+            self._process_trade_message(event, order)
+        self._process_order_message(event, order)
+
+    def _process_trade_message(self, event: Dict[str, Any], order=None) -> None:
+        if order is None:
+            order = self._order_tracker.fetch_order(event.get("C") or event.get("c"), str(event["i"]))
+            if order is None:
+                return
+        price, qty = Decimal(event["L"]), Decimal(event["l"])
+        quote = Decimal(event["Y"]) if event.get("Y") is not None else price * qty
+        self._order_tracker.process_trade_update(TradeUpdate(
+            str(event["t"]), order.client_order_id, str(event["i"]), order.trading_pair, event["T"] / 1000.0,
+            price, qty, quote, self._fee(event.get("N"), event.get("n", "0")), not event.get("m", False)))
+
+    def _process_order_message(self, event: Dict[str, Any], order=None) -> None:
+        if order is None:
+            order = self._order_tracker.fetch_order(event.get("C") or event.get("c"), str(event["i"]))
+            if order is None:
+                return
+        state = CONSTANTS.ORDER_STATE.get(event.get("X"))
+        if state is None:
+            _log.warning("Unknown order status %r in executionReport; ignored", event.get("X"))
+            return
+        executed = Decimal(event["z"]) if event.get("z") is not None else None
+        update = OrderUpdate(order.trading_pair, event["E"] / 1000.0, state, order.client_order_id,
+                             str(event["i"]), {"executed_amount_base": executed} if executed is not None else None)
+        if (state in (OrderState.CANCELED, OrderState.EXPIRED) and executed is not None
+                and executed > order.executed_amount_base):
+            # A fill report is missing (dropped or reordered): fetch trades before finishing.
+            self._spawn(self._process_order_update_with_fills(order, update))
+            return
+        self._order_tracker.process_order_update(update)

@@ -1,0 +1,107 @@
+"""Binance spot user data via the WebSocket API (``userDataStream.subscribe.signature``).
+
+The legacy listenKey endpoints are gone on real Binance (2026-02-20). Events arrive wrapped as
+``{"subscriptionId": n, "event": {...}}``; request answers (``id`` + ``status``) are not events.
+``eventStreamTerminated`` or any socket loss leads to a reconnect with back-off, and every
+(re)subscription calls ``on_connected`` so the connector reconciles what it may have missed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Awaitable, Callable, Optional
+
+import aiohttp
+import orjson
+
+from exconnect.connector.user_stream_tracker import UserStreamTrackerDataSource
+from exconnect.connector.web import ReconnectBackoff, RestClient
+
+from . import binance_constants as CONSTANTS
+from .binance_auth import BinanceAuth
+
+__all__ = ["BinanceAPIUserStreamDataSource"]
+
+_log = logging.getLogger(__name__)
+
+
+class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
+    def __init__(self, auth: BinanceAuth, rest: RestClient, urls: CONSTANTS.BinanceUrls,
+                 resync_time: Optional[Callable[[], Awaitable[None]]] = None) -> None:
+        super().__init__()
+        self._auth = auth
+        self._rest = rest
+        self._urls = urls
+        self._resync_time = resync_time
+        self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self.subscription_count = 0
+
+    async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        request_id = str(uuid.uuid4())
+        await ws.send_str(orjson.dumps({"id": request_id, "method": "userDataStream.subscribe.signature",
+                                        "params": self._auth.ws_signed_params()}).decode())
+        while True:
+            msg = await ws.receive(timeout=10)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                raise IOError(f"user stream closed while subscribing ({msg.type.name})")
+            data = orjson.loads(msg.data)
+            if isinstance(data, dict) and data.get("id") == request_id:
+                break
+        if data.get("status") != 200:
+            error = data.get("error") or {}
+            if error.get("code") == CONSTANTS.TIMESTAMP_ERROR_CODE and self._resync_time is not None:
+                await self._resync_time()
+            raise IOError(f"Error subscribing to the user data stream: {error}")
+        self.last_recv_time = time.time()
+        self.subscription_count += 1
+        _log.info("Successfully subscribed to user data stream via WebSocket API")
+
+    async def listen_for_user_stream(self, output: asyncio.Queue) -> None:
+        backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
+        while True:
+            try:
+                session = await self._rest.session()
+                await self._rest.throttler.acquire(CONSTANTS.WS_API_PATH)
+                async with session.ws_connect(self._urls.api_url, heartbeat=CONSTANTS.HEARTBEAT_S,
+                                              autoping=True, max_msg_size=0) as ws:
+                    self._ws = ws
+                    await self._subscribe(ws)
+                    backoff.reset()
+                    if self.on_connected is not None:
+                        self.on_connected()
+                    async for msg in ws:
+                        if msg.type != aiohttp.WSMsgType.TEXT:
+                            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                            aiohttp.WSMsgType.ERROR):
+                                break
+                            continue
+                        self.last_recv_time = time.time()
+                        if not msg.data:
+                            continue
+                        data = orjson.loads(msg.data)
+                        if not isinstance(data, dict) or not data:
+                            continue
+                        if "id" in data and "status" in data:
+                            continue                       # an answer to a request, not an event
+                        event = data.get("event", data)
+                        if not isinstance(event, dict) or not event:
+                            continue
+                        if event.get("e") == "eventStreamTerminated":
+                            _log.warning("User data stream terminated by the exchange; resubscribing.")
+                            break
+                        output.put_nowait(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.error("Unexpected error while listening to user stream (%s: %s). Retrying soon...",
+                           type(e).__name__, e)
+            finally:
+                self._ws = None
+            await asyncio.sleep(backoff.next_delay())
+
+    async def stop(self) -> None:
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            await ws.close()

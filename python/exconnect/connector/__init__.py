@@ -1,0 +1,1 @@
+"""Exchange-agnostic connector framework (ExchangeBase, trackers, throttler, auth, persistence)."""
