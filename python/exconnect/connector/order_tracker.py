@@ -11,9 +11,10 @@ Orders live in one of three sets:
 
 Every change is persisted (tracking state + fill in one sqlite transaction) *before* the event is
 triggered. A fill is recorded and announced exactly once whatever channel delivers it first.
-A FILLED status is acted on only when the order's fills add up to its amount: until then the
-connector is asked to fetch the missing trades (``on_fills_missing``) so that the Completed event
-always follows every OrderFilledEvent.
+An order completes (Buy/SellOrderCompletedEvent) the moment its recorded fills add up to its
+amount. A FILLED status that arrives before the fills is not acted on: the connector is asked to
+fetch the missing trades (``on_fills_missing``), so the Completed event always follows every
+OrderFilledEvent of the order.
 """
 from __future__ import annotations
 
@@ -352,11 +353,13 @@ class ClientOrderTracker:
                                        order.trade_type, order.order_type, trade.fill_price, trade.fill_base_amount,
                                        fee, str(trade.trade_id), order.exchange_order_id or trade.exchange_order_id or "",
                                        order.leverage, order.position))
-        if tracked and order.is_fully_executed and cid in self._filled_pending:
+        if tracked and order.is_fully_executed:
+            # All fills are in: complete now (the status saying FILLED may come later or never).
             self._filled_pending.discard(cid)
             if cid in self.lost_orders:
                 self.stop_tracking_order(cid)
             else:
-                self._apply(order, OrderUpdate(order.trading_pair, self._now(), OrderState.FILLED, cid))
+                if order.current_state != OrderState.FILLED:
+                    self._apply(order, OrderUpdate(order.trading_pair, self._now(), OrderState.FILLED, cid))
                 self._complete(order)
         return True

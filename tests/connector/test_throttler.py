@@ -1,0 +1,89 @@
+import asyncio
+
+import pytest
+
+from exconnect.connector.throttler import AsyncThrottler, LinkedLimitWeightPair, RateLimit
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def make(clock, share=100):
+    return AsyncThrottler([
+        RateLimit("POOL", 10, 60),
+        RateLimit("ORDERS", 2, 10),
+        RateLimit("/order", 1_000_000, 60, weight=0,
+                  linked_limits=[LinkedLimitWeightPair("POOL", 4), LinkedLimitWeightPair("ORDERS", 1)]),
+        RateLimit("/ping", 1_000_000, 60, weight=0, linked_limits=[LinkedLimitWeightPair("POOL", 1)]),
+    ], limits_share_percentage=share, time_provider=clock)
+
+
+async def test_weights_count_against_linked_pools():
+    clock = FakeClock()
+    th = make(clock)
+    await th.acquire("/order")
+    await th.acquire("/order")
+    assert th.used("POOL") == 8 and th.used("ORDERS") == 2
+    assert not th.within_capacity("/order")      # ORDERS pool full
+    assert th.within_capacity("/ping")           # POOL has 2 left
+    clock.t += 10.01                             # ORDERS window slides
+    assert th.used("ORDERS") == 0
+    assert not th.within_capacity("/order")      # POOL 8 + 4 > 10 still
+    clock.t += 60
+    assert th.within_capacity("/order")
+
+
+async def test_unknown_id_is_not_throttled():
+    th = make(FakeClock())
+    for _ in range(100):
+        await th.acquire("/nope")
+    assert th.within_capacity("/nope")
+
+
+def test_share_percentage_floors_but_keeps_at_least_one():
+    th = AsyncThrottler([RateLimit("A", 1, 1), RateLimit("B", 10, 1)], limits_share_percentage=55)
+    assert th.capacity("A") == 1 and th.capacity("B") == 5
+
+
+async def test_acquire_waits_until_window_frees():
+    th = AsyncThrottler([RateLimit("A", 1, 0.05)])
+    await th.acquire("A")
+    assert not th.within_capacity("A")
+    await asyncio.wait_for(th.acquire("A"), 2)   # must wait ~50 ms, not forever
+    assert th.used("A") == 1
+
+
+async def test_backoff_blocks_everything_until_retry_after():
+    clock = FakeClock()
+    th = make(clock)
+    th.backoff(30)
+    assert not th.within_capacity("/ping")
+    assert th.blocked_for == pytest.approx(30)
+    clock.t += 30.5
+    assert th.within_capacity("/ping")
+
+
+def test_bookkeeping_stays_bounded_over_many_requests():
+    clock = FakeClock()
+    th = AsyncThrottler([RateLimit("A", 10**9, 1.0)], time_provider=clock)
+    loop = asyncio.new_event_loop()
+    try:
+        for i in range(20000):
+            clock.t += 0.001
+            loop.run_until_complete(th.acquire("A"))
+    finally:
+        loop.close()
+    # only the last second's entries are kept (expired ones popped as we go)
+    assert len(th._windows["A"].entries) <= 1001
+
+
+def test_invalid_limits_rejected():
+    with pytest.raises(ValueError):
+        RateLimit("x", 1, 0)
+    with pytest.raises(ValueError):
+        AsyncThrottler([], limits_share_percentage=0)
