@@ -1,0 +1,493 @@
+"""Replay benchmark: exconnect's hot paths on a Binance-shaped workload, beside peers, in one run.
+
+    python benchmarks/replay_bench.py [--frames N] [--runs R] [--json out.json]
+
+Measures (each a median of R runs; the minimum is shown too, since the machine may be shared):
+  bytes → applied book per frame (OrderBook.apply_binance_depth) vs orjson.loads of the same frames,
+  pre-parsed apply per level, best bid/ask, top-20 both sides, memory per level, InFlightOrder
+  lifecycle, TradingRule quantize, client order id; and the same replay through a SortedDict book
+  and the `order-book` package. Components not built yet are reported as SKIPPED, not hidden.
+Per-call figures (best bid/ask, top-20, quantize, client id) subtract the cost of an empty Python
+loop iteration, which is printed, so they are the cost of the call itself as a Python caller sees it.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from itertools import repeat
+from typing import Callable, List, Optional
+
+import orjson
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_peers import OrderBookPackageBook, PythonDepthBook, order_book_package_available  # noqa: E402
+
+from exconnect.replay import WorkloadConfig, load_workload  # noqa: E402
+
+perf_counter_ns = time.perf_counter_ns
+
+
+# ------------------------------------------------------------------------------------- timing
+@dataclass
+class Timing:
+    median: float          # ns per operation
+    minimum: float
+
+
+def time_batches(batch: Callable[[], object], ops: int, runs: int,
+                 setup: Optional[Callable[[], object]] = None, overhead: float = 0.0) -> Timing:
+    """Time `batch` (which performs `ops` operations) `runs` times; ns per op, minus `overhead`."""
+    samples = []
+    for _ in range(runs):
+        if setup is not None:
+            setup()
+        gc.collect()
+        start = perf_counter_ns()
+        batch()
+        samples.append((perf_counter_ns() - start) / ops - overhead)
+    return Timing(statistics.median(samples), min(samples))
+
+
+def per_call(fn: Callable, args: tuple, calls: int, runs: int, overhead: float) -> Timing:
+    """ns per `fn(*args)` in a tight loop, minus the empty-loop cost."""
+    def batch():
+        for _ in repeat(None, calls):
+            fn(*args)
+    return time_batches(batch, calls, runs, overhead=overhead)
+
+
+def empty_loop_ns(calls: int, runs: int) -> float:
+    def batch():
+        for _ in repeat(None, calls):
+            pass
+    return time_batches(batch, calls, runs).median
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# ------------------------------------------------------------------------------------- results
+@dataclass
+class Row:
+    section: str
+    name: str
+    value: Optional[float]          # None: skipped
+    unit: str
+    minimum: Optional[float] = None
+    target: Optional[float] = None  # pass when value <= target
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.value is None:
+            return "SKIPPED"
+        if self.target is None:
+            return ""
+        return "pass" if self.value <= self.target else f"MISS (x{self.value / self.target:.2f})"
+
+
+@dataclass
+class Report:
+    rows: List[Row] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+    def add(self, *args, **kwargs) -> Row:
+        row = Row(*args, **kwargs)
+        self.rows.append(row)
+        print(f"  {row.name}: " + (f"{row.value:,.1f} {row.unit}" if row.value is not None else "SKIPPED")
+              + (f"  [{row.status}]" if row.status else "") + (f"  {row.note}" if row.note else ""),
+              file=sys.stderr, flush=True)
+        return row
+
+    def skip(self, section: str, name: str, why: str, target: Optional[float] = None, unit: str = "") -> None:
+        self.add(section, name, None, unit, target=target, note=why)
+
+    def markdown(self) -> str:
+        lines = ["| section | measurement | exconnect (median) | min | target | status | notes |",
+                 "|---|---|---:|---:|---:|---|---|"]
+        for r in self.rows:
+            value = f"{r.value:,.1f} {r.unit}" if r.value is not None else "—"
+            minimum = f"{r.minimum:,.1f}" if r.minimum is not None else ""
+            target = f"≤ {r.target:g} {r.unit}" if r.target is not None else ""
+            lines.append(f"| {r.section} | {r.name} | {value} | {minimum} | {target} | {r.status} | {r.note} |")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------- components
+def _import(module: str, *names: str):
+    """The named attributes of exconnect.native.<module>, or a reason string if not importable."""
+    try:
+        mod = __import__(f"exconnect.native.{module}", fromlist=list(names))
+    except ImportError as error:
+        return f"exconnect.native.{module} not importable yet ({error})"
+    missing = [n for n in names if not hasattr(mod, n)]
+    if missing:
+        return f"exconnect.native.{module} lacks {', '.join(missing)}"
+    return mod
+
+
+def machine_facts() -> dict:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "implementation": platform.python_implementation(), "machine": platform.machine(),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+# ------------------------------------------------------------------------------------- sections
+def bench_replay(report: Report, workload, runs: int) -> dict:
+    """bytes → book through each implementation, plus orjson.loads alone; returns ns/frame by name."""
+    frames = workload.frames
+    n = len(frames)
+    results = {}
+
+    def loads_batch():
+        loads = orjson.loads
+        for frame in frames:
+            loads(frame)
+    results["orjson"] = t = time_batches(loads_batch, n, runs)
+    report.add("replay", "orjson.loads of the same frames (reference)", t.median, "ns/frame", t.minimum)
+
+    ob = _import("order_book", "OrderBook", "DEPTH_APPLIED")
+    if isinstance(ob, str):
+        report.skip("replay", "bytes → applied book (apply_binance_depth)", ob, 600, "ns/frame")
+        report.skip("replay", "… vs orjson.loads of the same frames", ob, 1.0, "x")
+    else:
+        book = ob.OrderBook(price_scale=8, size_scale=8, symbol=workload.config.symbol)
+        statuses = set()
+        book.apply_binance_snapshot(workload.snapshot)
+        for frame in frames:
+            statuses.add(book.apply_binance_depth(frame))
+        correct = _native_matches(book, workload)
+        apply = book.apply_binance_depth
+
+        def native_batch():
+            for frame in frames:
+                apply(frame)
+        t = time_batches(native_batch, n, runs, setup=lambda: book.apply_binance_snapshot(workload.snapshot))
+        results["exconnect"] = t
+        check = ("all frames applied, final book = expected" if statuses == {ob.DEPTH_APPLIED} and correct
+                 else f"CHECK FAILED: statuses {sorted(statuses)}, final book {'ok' if correct else 'WRONG'}")
+        report.add("replay", "bytes → applied book (apply_binance_depth)", t.median, "ns/frame", t.minimum,
+                   target=600, note=check)
+        ratio = t.median / results["orjson"].median
+        report.add("replay", "… vs orjson.loads of the same frames", ratio, "x", target=1.0,
+                   note="< 1 means parsing + applying beats merely parsing with orjson")
+
+    peers = [("sortedcontainers.SortedDict + orjson (float keys)", PythonDepthBook)]
+    if order_book_package_available():
+        peers.append(("order-book 0.6 (PyPI, C) + orjson (float keys)", OrderBookPackageBook))
+    else:
+        report.skip("replay peers", "order-book package", "not installed (pip install order-book)")
+    for label, cls in peers:
+        peer = cls()
+        peer.apply_snapshot(workload.snapshot)
+        ok = all(peer.apply_depth(f) == "applied" for f in frames)
+        apply = peer.apply_depth
+
+        def peer_batch():
+            for frame in frames:
+                apply(frame)
+        t = time_batches(peer_batch, n, max(3, runs // 2), setup=lambda: peer.apply_snapshot(workload.snapshot))
+        results[label] = t
+        note = "" if ok else "CHECK FAILED: not every frame applied"
+        if "exconnect" in results:
+            note = (f"exconnect is {t.median / results['exconnect'].median:,.1f}x faster " + note).strip()
+        report.add("replay peers", label, t.median, "ns/frame", t.minimum, note=note)
+    return results
+
+
+def _native_matches(book, workload) -> bool:
+    from decimal import Decimal as D
+    bids, asks = workload.final_book()
+    try:
+        got_bids = {int(row.price * 100): int(row.amount * 100_000) for row in book.bid_entries()}
+        got_asks = {int(row.price * 100): int(row.amount * 100_000) for row in book.ask_entries()}
+    except Exception:  # the check must not take the benchmark down; it reports instead
+        return False
+    del D
+    return got_bids == bids and got_asks == asks
+
+
+def bench_pre_parsed(report: Report, workload, runs: int) -> None:
+    ob = _import("order_book", "OrderBook")
+    if isinstance(ob, str):
+        report.skip("pre-parsed", "apply_diffs (Decimal levels)", ob, 30, "ns/level")
+        return
+    levels = workload.level_count
+    uids = workload.last_update_ids
+    book = ob.OrderBook(price_scale=8, size_scale=8)
+    snapshot_bids, snapshot_asks = workload.snapshot_levels("decimal")
+
+    def reset():
+        book.apply_snapshot(snapshot_bids, snapshot_asks, workload.snapshot_update_id)
+
+    for form, label in (("decimal", "apply_diffs, Decimal levels (Hummingbot API)"),
+                        ("text", "apply_diffs, str levels")):
+        per_frame = workload.frame_levels(form)
+        apply_diffs = book.apply_diffs
+
+        def batch():
+            for (bids, asks), uid in zip(per_frame, uids):
+                apply_diffs(bids, asks, uid)
+        t = time_batches(batch, levels, max(3, runs // 2), setup=reset)
+        report.add("pre-parsed", label, t.median, "ns/level", t.minimum, target=30)
+    # Any fixed-point fast path the book exposes (name probed, since the contract leaves it open).
+    fast = [name for name in ("apply_diffs_fixed", "apply_fixed_diffs", "apply_levels_fixed", "apply_diffs_int")
+            if hasattr(book, name)]
+    if not fast:
+        report.skip("pre-parsed", "fixed-point int fast path", "OrderBook exposes none to Python (cdef only?)",
+                    30, "ns/level")
+        return
+    per_frame = workload.frame_levels("fixed")
+    method = getattr(book, fast[0])
+
+    def fixed_batch():
+        for (bids, asks), uid in zip(per_frame, uids):
+            method(bids, asks, uid)
+    t = time_batches(fixed_batch, levels, runs, setup=reset)
+    report.add("pre-parsed", f"{fast[0]}, int fixed-point levels", t.median, "ns/level", t.minimum, target=30)
+
+
+def bench_queries(report: Report, workload, runs: int, overhead: float, calls: int) -> None:
+    ob = _import("order_book", "OrderBook")
+    peers = [("SortedDict", PythonDepthBook())]
+    if order_book_package_available():
+        peers.append(("order-book", OrderBookPackageBook()))
+    for _, peer in peers:
+        peer.apply_snapshot(workload.snapshot)
+        for frame in workload.frames[: len(workload.frames) // 2]:
+            peer.apply_depth(frame)
+    peer_best = {name: per_call(p.best_bid, (), calls, runs, overhead).median for name, p in peers}
+    peer_top = {name: per_call(p.top, (20,), calls // 10, runs, overhead).median for name, p in peers}
+
+    def peer_note(figures, ours):
+        return ", ".join(f"{name} {v:,.0f} ns" + (f" ({v / ours:,.1f}x)" if ours else "") for name, v in figures.items())
+
+    for name in peer_best:
+        report.add("queries peers", f"{name}: best bid (float)", peer_best[name], "ns")
+        report.add("queries peers", f"{name}: top 20 both sides (tuples)", peer_top[name], "ns")
+    if isinstance(ob, str):
+        report.skip("queries", "best bid/ask", ob, 30, "ns")
+        report.skip("queries", "top-20 both sides", ob, 1500, "ns")
+        return
+    book = ob.OrderBook(price_scale=8, size_scale=8)
+    book.apply_binance_snapshot(workload.snapshot)
+    for frame in workload.frames[: len(workload.frames) // 2]:
+        book.apply_binance_depth(frame)
+    t = per_call(book.get_price, (True,), calls, runs, overhead)
+    report.add("queries", "best ask: get_price(True) → Decimal", t.median, "ns", t.minimum, target=30,
+               note="peers (float, best bid): " + peer_note(peer_best, t.median))
+    t = per_call(book.get_price, (False,), calls, runs, overhead)
+    report.add("queries", "best bid: get_price(False) → Decimal", t.median, "ns", t.minimum, target=30)
+    for name in ("best_bid", "best_ask", "best_bid_fixed", "best_ask_fixed"):
+        attr = getattr(type(book), name, None)
+        if attr is None:
+            continue
+        if isinstance(attr, property) or not callable(getattr(book, name)):
+            fn = (lambda b=book, n=name: getattr(b, n))
+            t = per_call(fn, (), calls, runs, overhead)
+            label = f"{name} (property; timed through a lambda, so an upper bound)"
+        else:
+            t = per_call(getattr(book, name), (), calls, runs, overhead)
+            label = f"{name}()"
+        report.add("queries", label, t.median, "ns", t.minimum, target=30)
+    if hasattr(book, "top"):
+        t = per_call(book.top, (20,), calls // 10, runs, overhead)
+        report.add("queries", "top(20): both sides, compact", t.median, "ns", t.minimum, target=1500,
+                   note="peers (top 20 as tuples): " + peer_note(peer_top, t.median))
+    else:
+        report.skip("queries", "top-20 both sides", "OrderBook.top missing", 1500, "ns")
+    if hasattr(book, "snapshot"):
+        t = time_batches(lambda: [book.snapshot for _ in range(200)], 200, runs)
+        report.add("queries", "snapshot property (all levels as OrderBookRow, Decimal)", t.median / 1000, "µs",
+                   t.minimum / 1000, note=f"{len(workload.final_book()[0]) * 2:,} levels")
+
+
+def bench_memory(report: Report, workload, books: int = 100) -> None:
+    """Resident memory per level: RSS growth while `books` books each hold the snapshot."""
+    levels_each = 2 * workload.config.levels_per_side
+
+    def measure(make) -> float:
+        gc.collect()
+        before = rss_bytes()
+        held = [make() for _ in range(books)]
+        gc.collect()
+        grown = rss_bytes() - before
+        del held
+        return grown / (books * levels_each)
+
+    def sorted_dict_book():
+        b = PythonDepthBook()
+        b.apply_snapshot(workload.snapshot)
+        return b
+    peers = {"SortedDict": measure(sorted_dict_book)}
+    if order_book_package_available():
+        def package_book():
+            b = OrderBookPackageBook()
+            b.apply_snapshot(workload.snapshot)
+            return b
+        peers["order-book"] = measure(package_book)
+    for name, value in peers.items():
+        report.add("memory peers", f"{name}: bytes per level", value, "B", note="RSS growth / levels held")
+    ob = _import("order_book", "OrderBook")
+    note = "RSS growth / levels held; peers: " + ", ".join(f"{k} {v:,.0f} B" for k, v in peers.items())
+    if isinstance(ob, str):
+        report.skip("memory", "bytes per level", ob, 32, "B")
+        return
+
+    def native_book():
+        b = ob.OrderBook(price_scale=8, size_scale=8)
+        b.apply_binance_snapshot(workload.snapshot)
+        return b
+    value = measure(native_book)
+    report.add("memory", f"bytes per level ({books} books × {levels_each:,} levels)", value, "B",
+               target=32, note=note)
+
+
+def bench_lifecycle(report: Report, runs: int, calls: int) -> None:
+    mod = _import("in_flight_order", "InFlightOrder")
+    if isinstance(mod, str):
+        report.skip("orders", "InFlightOrder lifecycle", mod, 1500, "ns")
+        return
+    from exconnect.types import (DeductedFromReturnsTradeFee, OrderState, OrderType, OrderUpdate,
+                                 TokenAmount, TradeType, TradeUpdate)
+    InFlightOrder = mod.InFlightOrder
+    cid, pair, ex_id = "x-XEKWYICXBBTUT6177a1b2c3d4e5f6a7b8c", "BTC-USDT", "28457"
+    amount, price = Decimal("0.03000"), Decimal("60000.00")
+    ack = OrderUpdate(pair, 1767225600.01, OrderState.OPEN, cid, ex_id)
+    filled = OrderUpdate(pair, 1767225600.30, OrderState.FILLED, cid, ex_id)
+    fills = []
+    for i, fill_price in enumerate((Decimal("60000.00"), Decimal("59999.99"), Decimal("59999.98"))):
+        qty = Decimal("0.01000")
+        fee = DeductedFromReturnsTradeFee(percent_token="BTC",
+                                          flat_fees=[TokenAmount("BTC", Decimal("0.00001000"))])
+        fills.append(TradeUpdate(f"{1000 + i}", cid, ex_id, pair, 1767225600.1 + i / 10, fill_price, qty,
+                                 fill_price * qty, fee))
+    t1, t2, t3 = fills
+    limit, buy = OrderType.LIMIT, TradeType.BUY
+
+    def lifecycle():
+        order = InFlightOrder(cid, pair, limit, buy, amount, 1767225600.0, price)
+        order.update_with_order_update(ack)
+        order.update_with_trade_update(t1)
+        order.update_with_trade_update(t2)
+        order.update_with_trade_update(t3)
+        order.update_with_order_update(filled)
+        return order
+
+    order = lifecycle()
+    ok = (order.is_done and order.is_filled and order.executed_amount_base == amount
+          and order.cumulative_fee_paid("BTC") == Decimal("0.00003"))
+    note = "create, ack, 3 fills with BTC fees, FILLED" if ok else "CHECK FAILED: unexpected end state"
+
+    def batch():
+        for _ in repeat(None, calls):
+            lifecycle()
+    t = time_batches(batch, calls, runs)
+    report.add("orders", "InFlightOrder lifecycle", t.median, "ns", t.minimum, target=1500, note=note)
+
+
+def bench_trading_rule(report: Report, runs: int, overhead: float, calls: int) -> None:
+    mod = _import("trading_rule", "TradingRule")
+    if isinstance(mod, str):
+        report.skip("rules", "TradingRule.quantize_order_price", mod, 100, "ns")
+        report.skip("rules", "TradingRule.quantize_order_amount", mod, 100, "ns")
+        return
+    rule = mod.TradingRule(trading_pair="BTC-USDT", min_order_size=Decimal("0.00001"),
+                           max_order_size=Decimal("9000"), min_price_increment=Decimal("0.01"),
+                           min_base_amount_increment=Decimal("0.00001"),
+                           min_quote_amount_increment=Decimal("0.00000001"), min_notional_size=Decimal("5"))
+    price, amount = Decimal("60000.123456"), Decimal("0.0123456789")
+    ok = (rule.quantize_order_price(price) == Decimal("60000.12")
+          and rule.quantize_order_amount(amount) == Decimal("0.01234"))
+    note = "Decimal in, Decimal out" if ok else "CHECK FAILED: unexpected quantized values"
+    t = per_call(rule.quantize_order_price, (price,), calls, runs, overhead)
+    report.add("rules", "TradingRule.quantize_order_price", t.median, "ns", t.minimum, target=100, note=note)
+    t = per_call(rule.quantize_order_amount, (amount,), calls, runs, overhead)
+    report.add("rules", "TradingRule.quantize_order_amount", t.median, "ns", t.minimum, target=100, note=note)
+
+
+def bench_client_id(report: Report, runs: int, overhead: float, calls: int) -> None:
+    mod = _import("client_order_id", "get_new_client_order_id")
+    if isinstance(mod, str):
+        report.skip("ids", "get_new_client_order_id", mod, 300, "ns")
+        return
+    make = mod.get_new_client_order_id
+    sample = [make(True, "BTC-USDT", "x-XEKWYICX") for _ in range(10_000)]
+    ok = len(set(sample)) == len(sample) and all(len(s) <= 36 for s in sample)
+    t = per_call(make, (True, "BTC-USDT", "x-XEKWYICX"), calls, runs, overhead)
+    report.add("ids", "get_new_client_order_id", t.median, "ns", t.minimum, target=300,
+               note=(f"e.g. {sample[0]}" if ok else "CHECK FAILED: duplicate or too long"))
+
+
+# ------------------------------------------------------------------------------------- main
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=WorkloadConfig.frames, help="frames to replay (default 100000)")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement; the median is reported")
+    parser.add_argument("--calls", type=int, default=200_000, help="calls per run for per-call figures")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.frames < 1 or args.runs < 1 or args.calls < 10:
+        parser.error("--frames and --runs must be >= 1, --calls >= 10")
+
+    report = Report(facts=machine_facts())
+    load_start = time.perf_counter()
+    workload = load_workload(frames=args.frames)
+    report.facts.update(frames=len(workload), level_changes=workload.level_count,
+                        delete_share=round(workload.delete_count / max(workload.level_count, 1), 3),
+                        snapshot_levels_per_side=workload.config.levels_per_side, runs=args.runs,
+                        workload_load_seconds=round(time.perf_counter() - load_start, 2))
+    print(f"workload: {len(workload):,} frames, {workload.level_count:,} level changes "
+          f"({report.facts['delete_share']:.0%} deletes); machine: {report.facts['nproc']} cores, "
+          f"{report.facts['cpu']}, Python {report.facts['python']}", file=sys.stderr)
+    overhead = empty_loop_ns(args.calls, args.runs)
+    report.facts["empty_loop_ns"] = round(overhead, 1)
+
+    replay = bench_replay(report, workload, args.runs)
+    bench_pre_parsed(report, workload, args.runs)
+    bench_queries(report, workload, args.runs, overhead, args.calls)
+    bench_memory(report, workload)
+    bench_lifecycle(report, args.runs, args.calls // 10)
+    bench_trading_rule(report, args.runs, overhead, args.calls)
+    bench_client_id(report, args.runs, overhead, args.calls)
+
+    print()
+    print(f"machine: {report.facts['nproc']} cores, {report.facts['cpu']}, Python {report.facts['python']}; "
+          f"{len(workload):,} frames, median of {args.runs} runs; per-call figures exclude an empty loop "
+          f"iteration ({overhead:.1f} ns)")
+    print()
+    print(report.markdown())
+    if "exconnect" in replay:
+        print()
+        ours = replay["exconnect"].median
+        for name, timing in replay.items():
+            if name != "exconnect":
+                print(f"ratio: {name} / exconnect bytes→book = {timing.median / ours:,.2f}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"facts": report.facts, "rows": [asdict(r) | {"status": r.status} for r in report.rows]},
+                      handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
