@@ -270,7 +270,7 @@ class FuturesAccount:
     def check_position_side(self, position_side: str) -> None:
         """-4061 when the order's positionSide does not fit the account's mode."""
         if position_side not in (BOTH, LONG, SHORT):
-            raise MarginError(-4006, "Invalid position side.")
+            raise MarginError(-1100, "Illegal characters found in parameter 'positionSide'; legal range is 'BOTH, LONG, SHORT'.")
         if self.dual_side != (position_side != BOTH):
             raise MarginError(-4061, "Order's position side does not match user's setting.")
 

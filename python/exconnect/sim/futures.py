@@ -1,0 +1,696 @@
+"""The USDⓈ-M futures venue: order placement/cancel, fills → positions, funding, user events.
+
+Money is exact (``money`` atoms). The venue owns:
+
+* one matching ``Book`` per symbol (``matching_engine``: price-time, fills at the maker price),
+  seeded with ``book_levels`` resting levels a side owned by nobody (``owner=None``);
+* one :class:`~exconnect.sim.positions.FuturesAccount` per API key (margin model documented there);
+* one :class:`~exconnect.sim.funding.SymbolFunding` per symbol (mark/index/funding model there);
+* market data through the shared ``MarketDataPublisher`` (futures mode: ``pu`` chains) and user
+  events through the shared ``UserStreams`` (listen keys, duplicate/reorder faults).
+
+Binance behaviours followed (see ``binance-protocol.md`` §2.5): conditional types → -4120;
+``reduceOnly`` in hedge mode → -1106; reduce-only that would not reduce or would flip → -2022;
+GTX that would take → -5022 (switch ``gtx_reject=False`` for the old accept-then-expire
+behaviour); FOK that cannot fill → -5021; insufficient margin → -2019.
+Simplifications: open reduce-only orders are not resized when the position shrinks; STP uses
+the engine (EXPIRE_MAKER default), the expired side ends ``EXPIRED_IN_MATCH`` with ``er`` "1".
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from typing import Dict, List, Optional
+
+from . import money
+from .errors import BinanceError
+from .funding import SymbolFunding
+from .market_data import MarketDataPublisher
+from .matching_engine import MatchingEngine, Order
+from .stream_hub import StreamHub
+from .user_streams import UserStreams
+from .money import ONE
+from .positions import BOTH, LONG, SHORT, FuturesAccount, MarginError, OpenOrderMargin, brackets_from_config, DEFAULT_BRACKETS, Bracket
+
+log = logging.getLogger(__name__)
+
+CONDITIONAL_TYPES = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
+TIME_IN_FORCE = ("GTC", "IOC", "FOK", "GTX", "GTD")
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
+CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+MAX_OPEN_ORDERS = 200
+FIRST_ORDER_ID = 4_000_000_001
+STREAM_NAME = re.compile(
+    r"^([a-z0-9]+)@(?:depth(?:5|10|20)?(?:@100ms|@500ms)?|markPrice(?:@1s)?|aggTrade|trade|bookTicker)$")
+
+
+def decimals(step_text: str) -> int:
+    """Number of decimals of an increment ("0.10" → 1, "0.001" → 3, "1" → 0)."""
+    s = money.trimmed(money.parse(step_text))
+    return len(s.partition(".")[2])
+
+
+class FuturesSymbol:
+    """A configured perpetual: filters in atoms plus the text exchangeInfo prints."""
+
+    def __init__(self, sc):
+        self.config = sc
+        self.symbol = sc.symbol
+        self.base = sc.base_asset
+        self.quote = sc.quote_asset
+        self.tick = money.parse(sc.tick_size)
+        self.step = money.parse(sc.step_size)
+        self.min_qty = money.parse(sc.min_qty)
+        self.max_qty = money.parse(sc.max_qty)
+        self.market_max_qty = money.parse(sc.market_max_qty)
+        self.min_price = money.parse(sc.min_price)
+        self.max_price = money.parse(sc.max_price)
+        self.min_notional = money.parse(sc.min_notional)
+        self.initial_price = money.parse(sc.initial_price)
+        self.price_precision = decimals(sc.tick_size)
+        self.qty_precision = decimals(sc.step_size)
+        opts = sc.options or {}
+        max_lev = int(opts.get("max_leverage", 125))
+        if "brackets" in opts:
+            self.brackets = brackets_from_config(opts["brackets"])
+        else:  # default tiers, with the first tiers' leverage capped at the symbol's maximum
+            self.brackets = tuple(
+                Bracket(b.bracket, min(b.max_leverage, max_lev), b.notional_floor, b.notional_cap,
+                        b.maint_margin_ratio, b.cum) for b in DEFAULT_BRACKETS)
+        self.lname = self.symbol.lower()
+
+    def fmt_price(self, atoms: int) -> str:
+        return _fixed(atoms, self.price_precision)
+
+    def fmt_qty(self, atoms: int) -> str:
+        return _fixed(atoms, self.qty_precision)
+
+
+def _fixed(atoms: int, places: int) -> str:
+    """Atoms printed with ``places`` decimals when exact (Binance style), else all 8."""
+    unit = 10 ** (money.SCALE - places)
+    if atoms % unit:
+        return money.text(atoms)
+    sign = "-" if atoms < 0 else ""
+    a = abs(atoms) // unit
+    if places == 0:
+        return f"{sign}{a}"
+    return f"{sign}{a // 10**places}.{a % 10**places:0{places}d}"
+
+
+class FuturesOrder:
+    """The venue's record of a user order (the engine's ``Order.tag``)."""
+
+    __slots__ = ("order_id", "client_order_id", "account_id", "symbol", "side", "type", "tif",
+                 "price", "qty", "executed", "cum_quote", "status", "reduce_only", "position_side",
+                 "time", "update_time", "stp", "good_till", "price_match", "engine_order", "expire_reason")
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+        self.executed = self.executed or 0
+        self.cum_quote = self.cum_quote or 0
+        self.expire_reason = self.expire_reason or "0"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("NEW", "PARTIALLY_FILLED")
+
+    @property
+    def remaining(self) -> int:
+        return self.qty - self.executed
+
+    def avg_price(self) -> int:
+        return self.cum_quote * ONE // self.executed if self.executed else 0
+
+
+class FuturesVenue:
+    """USDⓈ-M venue. ``market`` / ``users`` are the shared publisher and user-stream objects."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        config = self.config = sim.config
+        self.clock = sim.clock
+        self.faults = sim.faults
+        accounts = config.accounts  # account_id == index, as in auth.KeyRegistry
+        self.rng = random.Random(config.seed ^ 0xF07E5)
+        self.symbols: Dict[str, FuturesSymbol] = {s.symbol: FuturesSymbol(s) for s in config.futures_symbols}
+        self.by_lname = {s.lname: s for s in self.symbols.values()}
+        self.engine = MatchingEngine()
+        for sym in self.symbols.values():
+            self.engine.add_symbol(sym.symbol, sym.step)
+        self.hub = StreamHub(self.is_valid_stream)
+        # tick 50 ms so the 100 / 250 / 500 ms depth intervals all flush on time
+        self.market = MarketDataPublisher(self.hub, self.engine.books, self.clock, futures=True, tick_ms=50)
+        self.users = UserStreams(self.hub, self.clock, self.faults, config.listen_key_ttl_s)
+        self.faults.register_hub(self.hub)
+        self.faults.register_depth_publisher(self.market)
+        self._init_state(config, accounts)
+        from . import futures_rest, futures_ws  # route tables live in their own modules
+        futures_rest.install(self)
+        futures_ws.install(self)
+
+    def _init_state(self, config, accounts) -> None:
+        self.maker_fee = money.parse(config.futures_maker_fee)
+        self.taker_fee = money.parse(config.futures_taker_fee)
+        self.gtx_reject = True
+        self.accept_conditional = False
+        self.accounts: Dict[int, FuturesAccount] = {}
+        for account_id, acfg in enumerate(accounts):
+            bal = acfg.futures_balances if acfg.futures_balances is not None else acfg.balances
+            usdt = money.parse(bal.get("USDT", "0"))
+            self.accounts[account_id] = FuturesAccount(
+                {"USDT": usdt}, brackets={s: v.brackets for s, v in self.symbols.items()},
+                fee_maker=self.maker_fee, fee_taker=self.taker_fee)
+        interval_ms = max(1, int(round(float(config.funding_interval_s) * 1000)))
+        self.funding_interval_ms = interval_ms
+        self.funding: Dict[str, SymbolFunding] = {
+            s: SymbolFunding(s, interval_ms=interval_ms,
+                             index_premium=money.parse(str(v.config.options.get("index_premium", "0"))))
+            for s, v in self.symbols.items()
+        }
+        self.orders: Dict[int, FuturesOrder] = {}
+        self.open_orders: Dict[int, Dict[int, FuturesOrder]] = {a: {} for a in self.accounts}
+        self.client_ids: Dict[tuple, FuturesOrder] = {}  # (account, symbol, clientOrderId) → order
+        self.trades: Dict[int, List[dict]] = {a: [] for a in self.accounts}
+        self._next_order_id = FIRST_ORDER_ID
+        self._tasks: List[asyncio.Task] = []
+        self.fills_total = 0
+        self._seed_books()
+        for s in self.symbols:
+            self.funding[s].update_mark(self._mid(s))
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def new_order_id(self) -> int:
+        oid = self._next_order_id
+        self._next_order_id += 1
+        return oid
+
+    def _seed_books(self) -> None:
+        """``book_levels`` levels a side, one tick apart from a one-tick spread at the start price."""
+        levels = max(1, int(self.config.book_levels))
+        for sym in self.symbols.values():
+            book = self.engine.book(sym.symbol)
+            mid = sym.initial_price
+            for i in range(levels):
+                for is_buy in (True, False):
+                    price = mid - (i + 1) * sym.tick if is_buy else mid + (i + 1) * sym.tick
+                    if price <= 0:
+                        continue
+                    lots = 1 + self.rng.randrange(200)
+                    qty = max(sym.min_qty, lots * sym.step * 10)
+                    book.add_resting(Order(self.new_order_id(), None, is_buy, price, qty))
+            book.drain_changes()  # the seed is the starting state, not a diff
+
+    async def start(self) -> None:
+        self.market.start()
+        self.users.start()
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._mark_loop()))
+        self._tasks.append(loop.create_task(self._funding_loop()))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        await self.market.stop()
+        await self.users.stop()
+        for conn in list(self.hub.connections):
+            await conn.close(1001, b"server shutdown")
+
+    # -- streams ---------------------------------------------------------------------------------
+    def is_valid_stream(self, name: str) -> bool:
+        """Futures market stream names this venue publishes (any route serves any of them)."""
+        if name in ("!markPrice@arr", "!markPrice@arr@1s"):
+            return True
+        m = STREAM_NAME.match(name)
+        return m is not None and m.group(1) in self.by_lname
+
+    # -- prices ----------------------------------------------------------------------------------
+    def _mid(self, symbol: str) -> int:
+        book = self.engine.book(symbol)
+        bb, ba = book.best_bid(), book.best_ask()
+        sym = self.symbols[symbol]
+        if bb and ba:
+            mid = (bb[0] + ba[0]) // 2
+        elif bb or ba:
+            mid = (bb or ba)[0]
+        else:
+            return self.funding[symbol].mark or sym.initial_price
+        return mid - mid % sym.tick
+
+    def mark(self, symbol: str) -> int:
+        return self.funding[symbol].mark
+
+    def marks(self) -> Dict[str, int]:
+        return {s: f.mark for s, f in self.funding.items()}
+
+    def sample_marks(self) -> None:
+        """Mark price follows the mid (called every second; tests may call it directly)."""
+        for s in self.symbols:
+            self.funding[s].update_mark(self._mid(s))
+
+    def next_funding_time(self) -> int:
+        return (self.clock.now_ms() // self.funding_interval_ms + 1) * self.funding_interval_ms
+
+    async def _mark_loop(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(1.0)
+            ticks += 1
+            try:
+                self.sample_marks()
+                self.publish_mark_prices(every_3s=(ticks % 3 == 0))
+            except Exception:
+                log.exception("mark price update failed")
+
+    async def _funding_loop(self) -> None:
+        while True:
+            now = self.clock.now_ms()
+            due = self.next_funding_time()
+            await asyncio.sleep(max(0.0, (due - now) / 1000))
+            try:
+                self.settle_funding(due)
+            except Exception:
+                log.exception("funding settlement failed")
+
+    def mark_price_event(self, symbol: str, now: int) -> dict:
+        f = self.funding[symbol]
+        sym = self.symbols[symbol]
+        return {"e": "markPriceUpdate", "E": now, "s": symbol, "p": money.text(f.mark),
+                "ap": money.text(f.mark_average()), "P": money.text(f.mark), "i": money.text(f.index),
+                "r": money.text(f.estimated_rate()), "T": self.next_funding_time()}
+
+    def publish_mark_prices(self, every_3s: bool = True) -> None:
+        if self.hub is None:
+            return
+        now = self.clock.now_ms()
+        events = [self.mark_price_event(s, now) for s in self.symbols]
+        for ev in events:
+            lname = ev["s"].lower()
+            self.hub.publish(lname + "@markPrice@1s", ev)
+            if every_3s:
+                self.hub.publish(lname + "@markPrice", ev)
+        self.hub.publish("!markPrice@arr@1s", events)
+        if every_3s:
+            self.hub.publish("!markPrice@arr", events)
+
+    # -- funding ---------------------------------------------------------------------------------
+    def settle_funding(self, time_ms: Optional[int] = None) -> Dict[str, int]:
+        """Fix every symbol's rate and charge/pay every open position; returns symbol → rate."""
+        t = self.clock.now_ms() if time_ms is None else time_ms
+        self.sample_marks()
+        rates = {}
+        for symbol, f in self.funding.items():
+            rec = f.settle(t)
+            rates[symbol] = rec.rate
+            for account_id, acct in self.accounts.items():
+                if not any(p.amount for (s, _), p in acct.positions.items() if s == symbol):
+                    continue
+                paid = acct.apply_funding(symbol, rec.mark, rec.rate, t)
+                wb = money.text(acct.wallet["USDT"])
+                self._emit(account_id, {"e": "ACCOUNT_UPDATE", "E": self.clock.now_ms(), "T": t, "a": {
+                    "m": "FUNDING_FEE", "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": money.text(paid)}],
+                    "P": [], "S": symbol}})
+        return rates
+
+    async def run_funding(self) -> Dict[str, int]:
+        """Test helper: settle funding now (the time of the call is the funding time)."""
+        return self.settle_funding()
+
+    # -- user events -----------------------------------------------------------------------------
+    def _emit(self, account_id: int, event: dict) -> None:
+        if self.users is not None:
+            self.users.emit(account_id, event)
+
+    def order_event(self, o: FuturesOrder, exec_type: str, now: int, fill=None) -> dict:
+        sym = self.symbols[o.symbol]
+        ev = {
+            "s": o.symbol, "c": o.client_order_id, "S": o.side, "o": o.type, "f": o.tif,
+            "q": sym.fmt_qty(o.qty), "p": sym.fmt_price(o.price), "ap": money.text(o.avg_price()),
+            "sp": "0", "x": exec_type, "X": o.status, "i": o.order_id,
+            "l": "0", "z": sym.fmt_qty(o.executed), "L": "0", "T": now, "t": 0,
+            "b": "0", "a": "0", "m": False, "R": o.reduce_only, "wt": "CONTRACT_PRICE",
+            "ot": o.type, "ps": o.position_side, "cp": False, "rp": "0", "pP": False,
+            "si": 0, "ss": 0, "V": o.stp, "pm": o.price_match, "gtd": o.good_till, "er": o.expire_reason,
+        }
+        if fill is not None:
+            trade_id, price, qty, maker, commission, realized = fill
+            ev.update({"l": sym.fmt_qty(qty), "L": sym.fmt_price(price), "N": "USDT",
+                       "n": money.text(commission), "t": trade_id, "m": maker, "rp": money.text(realized)})
+        bids, asks = self._order_notionals(o.account_id, o.symbol)
+        ev["b"], ev["a"] = money.text(bids), money.text(asks)
+        return {"e": "ORDER_TRADE_UPDATE", "E": self.clock.now_ms(), "T": now, "o": ev}
+
+    def _order_notionals(self, account_id: int, symbol: str) -> tuple:
+        bids = asks = 0
+        for o in self.open_orders[account_id].values():
+            if o.symbol == symbol:
+                n = money.mul(o.price, o.remaining)
+                if o.side == "BUY":
+                    bids += n
+                else:
+                    asks += n
+        return bids, asks
+
+    def account_update(self, account_id: int, symbol: str, sides, now: int, reason: str = "ORDER") -> dict:
+        acct = self.accounts[account_id]
+        wb = money.text(acct.wallet["USDT"])
+        mark = self.mark(symbol)
+        positions = []
+        for side in sides:
+            pos = acct.position(symbol, side)
+            positions.append({
+                "s": symbol, "pa": self.symbols[symbol].fmt_qty(pos.amount), "ep": money.text(pos.entry_price),
+                "bep": money.text(self.break_even(acct, pos)), "cr": money.text(pos.realized),
+                "up": money.text(pos.unrealized(mark)), "mt": "isolated" if acct.margin_type_of(symbol) == "ISOLATED" else "cross",
+                "iw": "0", "ps": side})
+        return {"e": "ACCOUNT_UPDATE", "E": self.clock.now_ms(), "T": now,
+                "a": {"m": reason, "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": "0"}], "P": positions}}
+
+    def break_even(self, acct: FuturesAccount, pos) -> int:
+        """Entry price moved by the taker fee for a round trip (Binance's rough breakEvenPrice)."""
+        if pos.amount == 0:
+            return 0
+        ep = pos.entry_price
+        adj = money.mul(ep, acct.fee_taker) * 2
+        return ep + adj if pos.amount > 0 else ep - adj
+
+    # -- queries ---------------------------------------------------------------------------------
+    def symbol(self, name: Optional[str]) -> FuturesSymbol:
+        sym = self.symbols.get((name or "").upper()) if name else None
+        if sym is None or name != sym.symbol:
+            raise BinanceError(-1121, "Invalid symbol.")
+        return sym
+
+    def find_order(self, account_id: int, symbol: str, order_id: Optional[int], client_id: Optional[str]) -> Optional[FuturesOrder]:
+        if order_id is not None:
+            o = self.orders.get(order_id)
+            if o is not None and o.account_id == account_id and o.symbol == symbol:
+                if client_id is None or o.client_order_id == client_id:
+                    return o
+            return None
+        return self.client_ids.get((account_id, symbol, client_id))
+
+    def open_order_margins(self, account_id: int) -> List[OpenOrderMargin]:
+        return [OpenOrderMargin(o.symbol, o.price, o.remaining, o.reduce_only) for o in self.open_orders[account_id].values()]
+
+    # -- placement -------------------------------------------------------------------------------
+    def place_order(self, account_id: int, p: dict) -> FuturesOrder:
+        """Validate and execute one ``POST /fapi/v1/order``; raises BinanceError."""
+        acct = self.accounts[account_id]
+        sym = self.symbol(_req(p, "symbol"))
+        side = _req(p, "side")
+        if side not in ("BUY", "SELL"):
+            raise BinanceError(-1117, "Invalid side.")
+        otype = _req(p, "type")
+        if otype in CONDITIONAL_TYPES and not self.accept_conditional:
+            raise BinanceError(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.")
+        if otype not in ("LIMIT", "MARKET"):
+            raise BinanceError(-1116, "Invalid orderType.")
+        position_side = p.get("positionSide") or BOTH
+        if position_side not in (BOTH, LONG, SHORT):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'positionSide'; legal range is 'BOTH, LONG, SHORT'.")
+        try:
+            acct.check_position_side(position_side)
+        except MarginError as e:
+            raise BinanceError(e.code, e.msg)
+        reduce_only = False
+        if p.get("reduceOnly") not in (None, ""):
+            if p["reduceOnly"].lower() not in ("true", "false"):
+                raise BinanceError(-1100, "Illegal characters found in parameter 'reduceOnly'; legal range is 'true, false'.")
+            reduce_only = p["reduceOnly"].lower() == "true"
+            if acct.dual_side:
+                raise BinanceError(-1106, "Parameter 'reduceOnly' sent when not required.")
+        qty = self._quantity(sym, _req(p, "quantity"), otype)
+        tif = p.get("timeInForce") or ""
+        price = 0
+        if otype == "LIMIT":
+            if not tif:
+                raise BinanceError(-1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.")
+            if tif not in TIME_IN_FORCE:
+                raise BinanceError(-1115, "Invalid timeInForce.")
+            price = self._price(sym, _req(p, "price"))
+        else:
+            if p.get("price") not in (None, ""):
+                raise BinanceError(-1106, "Parameter 'price' sent when not required.")
+            tif = "GTC"
+        good_till = 0
+        if tif == "GTD":
+            gtd = p.get("goodTillDate")
+            if not gtd or not gtd.isdigit():
+                raise BinanceError(-1102, "Mandatory parameter 'goodTillDate' was not sent, was empty/null, or malformed.")
+            good_till = int(gtd)
+            if good_till <= self.clock.now_ms() + 600_000:
+                raise BinanceError(-4129, "goodTillDate must be greater than current time plus 600 seconds.")
+        stp = p.get("selfTradePreventionMode") or "EXPIRE_MAKER"
+        if stp not in STP_MODES:
+            raise BinanceError(-1100, "Illegal characters found in parameter 'selfTradePreventionMode'; legal range is 'NONE, EXPIRE_TAKER, EXPIRE_MAKER, EXPIRE_BOTH'.")
+        resp_type = p.get("newOrderRespType") or "ACK"
+        if resp_type not in ("ACK", "RESULT"):
+            raise BinanceError(-1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT'.")
+        client_id = p.get("newClientOrderId")
+        if client_id is not None and client_id != "":
+            if len(client_id) > 36:
+                raise BinanceError(-4015, "Client order id length should not be more than 36 chars")
+            if not CLIENT_ID.match(client_id):
+                raise BinanceError(-1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
+            prior = self.client_ids.get((account_id, sym.symbol, client_id))
+            if prior is not None and prior.is_open:
+                raise BinanceError(-4116, "ClientOrderId is duplicated.")
+        else:
+            client_id = f"sim{self._next_order_id}{self.rng.randrange(10**8):08d}"
+        book = self.engine.book(sym.symbol)
+        is_buy = side == "BUY"
+        # reference price for notional and margin: the limit price, or the touch for MARKET
+        if otype == "MARKET":
+            touch = book.best_ask() if is_buy else book.best_bid()
+            ref = touch[0] if touch else self.mark(sym.symbol)
+        else:
+            ref = price
+        # risk-reducing part (reduce-only or hedge close) needs neither min notional nor margin
+        reducing = acct.reducing_qty(sym.symbol, position_side, side, qty)
+        try:
+            if reduce_only:
+                if reducing < qty:
+                    raise MarginError(-2022, "ReduceOnly Order is rejected.")
+            elif position_side != BOTH and reducing:
+                pending = sum(o.remaining for o in self.open_orders[account_id].values()
+                              if o.symbol == sym.symbol and o.position_side == position_side and o.side == side)
+                acct.check_hedge_close(sym.symbol, position_side, side, qty, pending)
+        except MarginError as e:
+            raise BinanceError(e.code, e.msg)
+        closing = reduce_only or (position_side != BOTH and reducing > 0)
+        if not closing and money.mul(ref, qty) < sym.min_notional:
+            raise BinanceError(-4164, f"Order's notional must be no smaller than {money.trimmed(sym.min_notional)} (unless you choose reduce only).")
+        symbol_open = sum(1 for o in self.open_orders[account_id].values() if o.symbol == sym.symbol)
+        if symbol_open >= MAX_OPEN_ORDERS:
+            raise BinanceError(-2025, "Reach max open order limit.")
+        if not closing:
+            increasing = qty - reducing if position_side == BOTH else qty
+            try:
+                acct.check_margin(self.marks(), self.open_order_margins(account_id),
+                                  OpenOrderMargin(sym.symbol, ref, increasing, False))
+            except MarginError as e:
+                raise BinanceError(e.code, e.msg)
+        post_only = tif == "GTX"
+        if post_only and self.gtx_reject and book.would_take(is_buy, price):
+            raise BinanceError(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.")
+        if tif == "FOK" and book.fillable(is_buy, price, account_id if stp != "NONE" else None, qty) < qty:
+            raise BinanceError(-5021, "Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history.")
+        now = self.clock.now_ms()
+        oid = self.new_order_id()
+        rec = FuturesOrder(order_id=oid, client_order_id=client_id, account_id=account_id, symbol=sym.symbol,
+                           side=side, type=otype, tif=tif, price=price, qty=qty, status="NEW",
+                           reduce_only=reduce_only, position_side=position_side, time=now, update_time=now,
+                           stp=stp, good_till=good_till, price_match=p.get("priceMatch") or "NONE")
+        order = Order(oid, account_id, is_buy, price, qty, tag=rec)
+        rec.engine_order = order
+        self.orders[oid] = rec
+        self.client_ids[(account_id, sym.symbol, client_id)] = rec
+        if post_only and book.would_take(is_buy, price):  # old behaviour: accept, then expire
+            self._emit(account_id, self.order_event(rec, "NEW", now))
+            rec.status = "EXPIRED"
+            self._emit(account_id, self.order_event(rec, "EXPIRED", now))
+            return rec
+        self._emit(account_id, self.order_event(rec, "NEW", now))
+        engine_tif = "IOC" if tif in ("IOC",) else "FOK" if tif == "FOK" else "GTC"
+        result = book.submit(order, tif=engine_tif, market=otype == "MARKET",
+                             post_only=False, stp=stp if stp != "NONE" else "NONE")
+        self._settle(sym, rec, result, now)
+        return rec
+
+    def _quantity(self, sym: FuturesSymbol, text: str, otype: str) -> int:
+        try:
+            qty = money.parse(text)
+        except money.NumberError as e:
+            if e.kind == "precision":
+                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
+            raise BinanceError(-1100, "Illegal characters found in parameter 'quantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
+        if qty <= 0:
+            raise BinanceError(-4003, "Quantity less than or equal to zero.")
+        if qty % sym.step:
+            if qty % (10 ** (money.SCALE - sym.qty_precision)):
+                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
+            raise BinanceError(-4023, f"Quantity not increased by step size.")
+        if qty < sym.min_qty:
+            raise BinanceError(-4004, "Quantity less than min quantity.")
+        if qty > (sym.market_max_qty if otype == "MARKET" else sym.max_qty):
+            raise BinanceError(-4005, "Quantity greater than max quantity.")
+        return qty
+
+    def _price(self, sym: FuturesSymbol, text: str) -> int:
+        try:
+            price = money.parse(text)
+        except money.NumberError as e:
+            if e.kind == "precision":
+                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
+            raise BinanceError(-1100, "Illegal characters found in parameter 'price'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
+        if price <= 0:
+            raise BinanceError(-4001, "Price less than 0.")
+        if price < sym.min_price:
+            raise BinanceError(-4013, "Price less than min price.")
+        if price > sym.max_price:
+            raise BinanceError(-4016, "Price greater than max price.")
+        if price % sym.tick:
+            if price % (10 ** (money.SCALE - sym.price_precision)):
+                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
+            raise BinanceError(-4014, "Price not increased by tick size.")
+        return price
+
+    # -- settlement of engine results -----------------------------------------------------------
+    def _settle(self, sym: FuturesSymbol, taker: FuturesOrder, result, now: int) -> None:
+        """Book fills for both sides, update orders, emit events, publish trades."""
+        touched: Dict[int, set] = {}
+        for f in result.fills:
+            for rec, maker in ((f.maker.tag, True), (taker, False)):
+                if isinstance(rec, FuturesOrder):
+                    self._fill(sym, rec, f.trade_id, f.price, f.qty, maker, now)
+                    touched.setdefault(rec.account_id, set()).add(rec.position_side)
+        for m in result.expired_makers:
+            rec = m.tag
+            if isinstance(rec, FuturesOrder):
+                rec.status, rec.expire_reason, rec.update_time = "EXPIRED_IN_MATCH", "1", now
+                self._close(rec)
+                self._emit(rec.account_id, self.order_event(rec, "EXPIRED", now))
+        if taker is not None and taker.status in ("NEW", "PARTIALLY_FILLED") and not result.rested:
+            if result.taker_stp:
+                taker.status, taker.expire_reason = "EXPIRED_IN_MATCH", "1"
+            else:
+                taker.status = "EXPIRED"
+                taker.expire_reason = "9" if taker.type == "MARKET" else "2"
+            taker.update_time = now
+            self._close(taker)
+            self._emit(taker.account_id, self.order_event(taker, "EXPIRED", now))
+        elif taker is not None and result.rested:
+            self.open_orders[taker.account_id][taker.order_id] = taker
+        for account_id, sides in touched.items():
+            self._emit(account_id, self.account_update(account_id, sym.symbol, sorted(sides), now))
+        if self.market is not None:
+            if result.fills:
+                self.market.publish_fills(sym.symbol, result.fills, taker.side == "BUY" if taker else True)
+            self.market.book_changed(sym.symbol)
+        self.fills_total += len(result.fills)
+
+    def _fill(self, sym: FuturesSymbol, rec: FuturesOrder, trade_id: int, price: int, qty: int, maker: bool, now: int) -> None:
+        acct = self.accounts[rec.account_id]
+        out = acct.apply_fill(sym.symbol, rec.position_side, rec.side, qty, price, maker, now, trade_id)
+        rec.executed += qty
+        rec.cum_quote += money.mul(price, qty)
+        rec.update_time = now
+        rec.status = "FILLED" if rec.executed >= rec.qty else "PARTIALLY_FILLED"
+        if rec.status == "FILLED":
+            self._close(rec)
+        self.trades[rec.account_id].append({
+            "symbol": sym.symbol, "id": trade_id, "orderId": rec.order_id, "side": rec.side,
+            "price": sym.fmt_price(price), "qty": sym.fmt_qty(qty), "realizedPnl": money.text(out.realized_pnl),
+            "quoteQty": money.text(money.mul(price, qty)), "commission": money.text(out.commission),
+            "commissionAsset": "USDT", "time": now, "positionSide": rec.position_side,
+            "buyer": rec.side == "BUY", "maker": maker, "marginAsset": "USDT",
+        })
+        self._emit(rec.account_id, self.order_event(rec, "TRADE", now, (trade_id, price, qty, maker, out.commission, out.realized_pnl)))
+
+    def _close(self, rec: FuturesOrder) -> None:
+        self.open_orders[rec.account_id].pop(rec.order_id, None)
+
+    # -- cancel ----------------------------------------------------------------------------------
+    def cancel_order(self, account_id: int, rec: Optional[FuturesOrder]) -> FuturesOrder:
+        if rec is None or not rec.is_open:
+            raise BinanceError(-2011, "Unknown order sent.")
+        book = self.engine.book(rec.symbol)
+        book.cancel(rec.order_id)
+        now = self.clock.now_ms()
+        rec.status, rec.update_time = "CANCELED", now
+        self._close(rec)
+        self._emit(account_id, self.order_event(rec, "CANCELED", now))
+        if self.market is not None:
+            self.market.book_changed(rec.symbol)
+        return rec
+
+    def cancel_all(self, account_id: int, symbol: str) -> int:
+        victims = [o for o in self.open_orders[account_id].values() if o.symbol == symbol]
+        for o in victims:
+            self.cancel_order(account_id, o)
+        return len(victims)
+
+    # -- external activity (test helpers and agents) ---------------------------------------------
+    async def take(self, symbol: str, side: str, qty) -> int:
+        """An external taker (owner None) trades ``qty`` (text/Decimal/int) at market on ``symbol``;
+        returns the filled quantity in atoms. ``side`` is the taker's side (BUY lifts asks)."""
+        sym = self.symbol(symbol.upper())
+        side = side.upper()
+        if side not in ("BUY", "SELL"):
+            raise ValueError(f"side must be BUY or SELL, not {side!r}")
+        amount = money.parse(qty if not isinstance(qty, float) else _refuse_float(qty))
+        if amount <= 0:
+            raise ValueError("qty must be > 0")
+        book = self.engine.book(sym.symbol)
+        order = Order(self.new_order_id(), None, side == "BUY", 0, amount)
+        result = book.submit(order, tif="IOC", market=True, stp="NONE")
+        now = self.clock.now_ms()
+        self._settle(sym, None, result, now)
+        return amount - order.remaining
+
+    def set_mid(self, symbol: str, price) -> None:
+        """Move the seeded liquidity so the mid is ``price``: cancel nobody-owned levels and reseed."""
+        sym = self.symbol(symbol.upper())
+        book = self.engine.book(sym.symbol)
+        target = money.parse(price)
+        target -= target % sym.tick
+        for oid, o in list(book.orders.items()):
+            if o.owner is None:
+                book.cancel(oid)
+        levels = max(1, int(self.config.book_levels))
+        for i in range(levels):
+            for is_buy in (True, False):
+                p = target - (i + 1) * sym.tick if is_buy else target + (i + 1) * sym.tick
+                if p <= 0 or book.would_take(is_buy, p):
+                    continue
+                book.add_resting(Order(self.new_order_id(), None, is_buy, p, max(sym.min_qty, sym.step * 100)))
+        self.funding[sym.symbol].update_mark(self._mid(sym.symbol))
+        if self.market is not None:
+            self.market.book_changed(sym.symbol)
+
+    def set_index_premium(self, symbol: str, premium) -> None:
+        """Make index = mark / (1 + premium) (drives the funding rate; see funding.py)."""
+        f = self.funding[self.symbol(symbol.upper()).symbol]
+        f.index_premium = money.parse(premium)
+        f.update_mark(f.mark)
+
+
+def _refuse_float(value):
+    raise TypeError(f"float {value!r} is not exact; pass a string or Decimal")
+
+
+def _req(p: dict, name: str) -> str:
+    v = p.get(name)
+    if v is None or v == "":
+        raise BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+    return v
