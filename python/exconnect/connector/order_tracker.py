@@ -38,6 +38,7 @@ __all__ = ["ClientOrderTracker"]
 _log = logging.getLogger(__name__)
 
 _TERMINAL = (OrderState.CANCELED, OrderState.FILLED, OrderState.FAILED, OrderState.EXPIRED)
+_LIVE_OR_FILLED = (OrderState.OPEN, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL, OrderState.FILLED)
 
 
 class ClientOrderTracker:
@@ -251,7 +252,7 @@ class ClientOrderTracker:
             return False
 
     def _maybe_created_event(self, order: "InFlightOrder", prev_state: OrderState) -> None:
-        if prev_state != OrderState.PENDING_CREATE or order.current_state in (OrderState.PENDING_CREATE, OrderState.FAILED):
+        if prev_state != OrderState.PENDING_CREATE or order.current_state not in _LIVE_OR_FILLED:
             return
         self._save(order)
         is_buy = order.trade_type == TradeType.BUY
