@@ -444,6 +444,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--frames", type=int, default=WorkloadConfig.frames, help="frames to replay (default 100000)")
     parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement; the median is reported")
     parser.add_argument("--calls", type=int, default=200_000, help="calls per run for per-call figures")
+    parser.add_argument("--memory-books", type=int, default=100,
+                        help="books built to measure resident memory per level (default 100)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.frames < 1 or args.runs < 1 or args.calls < 10:
@@ -465,7 +467,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     replay = bench_replay(report, workload, args.runs)
     bench_pre_parsed(report, workload, args.runs)
     bench_queries(report, workload, args.runs, overhead, args.calls)
-    bench_memory(report, workload)
+    bench_memory(report, workload, max(1, args.memory_books))
     bench_lifecycle(report, args.runs, args.calls // 10)
     bench_trading_rule(report, args.runs, overhead, args.calls)
     bench_client_id(report, args.runs, overhead, args.calls)
