@@ -1,0 +1,131 @@
+"""Fault injection: switches set from the config at start and flipped at run time by tests.
+
+``sim.faults`` is one FaultInjector shared by the spot and futures venues. Rates are
+probabilities drawn from a RNG seeded with the config seed (so a run is reproducible); the
+``*_next(n)`` methods are deterministic one-shots for tests ("the next 2 REST calls time out").
+
+REST faults apply to every REST path containing ``rest_fault_path`` (default: all paths).
+"""
+from __future__ import annotations
+
+import random
+
+from .clock import Clock
+from .config import FaultConfig
+
+
+class FaultInjector:
+    def __init__(self, cfg: FaultConfig, clock: Clock, seed: int = 0):
+        self._clock = clock
+        self._rng = random.Random(seed ^ 0x5EED)
+        self.rest_delay_ms = cfg.rest_delay_ms
+        self.rest_error_rate = cfg.rest_error_rate
+        self.rest_timeout_rate = cfg.rest_timeout_rate
+        self.order_503_but_placed_rate = cfg.order_503_but_placed_rate
+        self.duplicate_user_events_rate = cfg.duplicate_user_events_rate
+        self.reorder_user_events = cfg.reorder_user_events
+        self.rest_error_status = 503
+        self.rest_fault_path = ""
+        self.clock_skew_ms = cfg.clock_skew_ms
+        self._rest_errors_next = 0
+        self._rest_timeouts_next = 0
+        self._order_503_next = 0
+        self._dup_next = 0
+        self._reorder_next = 0
+        self._hubs = []
+        self._depth_publishers = []
+
+    # -- wiring (server) -------------------------------------------------------------------------
+    def register_hub(self, hub) -> None:
+        self._hubs.append(hub)
+
+    def register_depth_publisher(self, publisher) -> None:
+        self._depth_publishers.append(publisher)
+
+    # -- clock -----------------------------------------------------------------------------------
+    @property
+    def clock_skew_ms(self) -> int:
+        return self._clock.skew_ms
+
+    @clock_skew_ms.setter
+    def clock_skew_ms(self, value: int) -> None:
+        """Shift the exchange's clock (server time, recvWindow checks, event times) by ``value`` ms."""
+        self._clock.skew_ms = int(value)
+
+    # -- WebSocket -------------------------------------------------------------------------------
+    def drop_ws(self, kind: str | None = None) -> int:
+        """Abort live WebSocket connections (``kind``: "market", "user", "api" or all); returns count."""
+        return sum(h.drop_all(kind) for h in self._hubs)
+
+    def depth_gap(self, symbol: str) -> None:
+        """Drop the next diff-depth batch of ``symbol`` on every depth stream (U jumps past u+1)."""
+        for p in self._depth_publishers:
+            p.inject_gap(symbol.upper())
+
+    # -- REST ------------------------------------------------------------------------------------
+    def rest_errors_next(self, n: int = 1, status: int = 503) -> None:
+        """The next ``n`` REST calls are answered with HTTP ``status`` (5xx) and not executed."""
+        self._rest_errors_next += n
+        self.rest_error_status = status
+
+    def rest_timeouts_next(self, n: int = 1) -> None:
+        """The next ``n`` REST calls are never answered (the client times out); not executed."""
+        self._rest_timeouts_next += n
+
+    def order_503_but_placed_next(self, n: int = 1) -> None:
+        """The next ``n`` order placements are executed but answered 503 'Unknown error...'."""
+        self._order_503_next += n
+
+    def rest_fault(self, path: str) -> str | None:
+        """Called per REST request: None, "timeout" or "error"."""
+        if self.rest_fault_path and self.rest_fault_path not in path:
+            return None
+        if self._rest_timeouts_next:
+            self._rest_timeouts_next -= 1
+            return "timeout"
+        if self._rest_errors_next:
+            self._rest_errors_next -= 1
+            return "error"
+        if self.rest_timeout_rate and self._rng.random() < self.rest_timeout_rate:
+            return "timeout"
+        if self.rest_error_rate and self._rng.random() < self.rest_error_rate:
+            return "error"
+        return None
+
+    def order_503_but_placed(self) -> bool:
+        if self._order_503_next:
+            self._order_503_next -= 1
+            return True
+        return bool(self.order_503_but_placed_rate) and self._rng.random() < self.order_503_but_placed_rate
+
+    # -- user stream -----------------------------------------------------------------------------
+    def duplicate_user_events_next(self, n: int = 1) -> None:
+        """The next ``n`` user-stream events are each delivered twice."""
+        self._dup_next += n
+
+    def reorder_user_events_next(self, n: int = 1) -> None:
+        """The next ``n`` user-stream events are each held back and delivered after the one after."""
+        self._reorder_next += n
+
+    def duplicate_user_event(self) -> bool:
+        if self._dup_next:
+            self._dup_next -= 1
+            return True
+        return bool(self.duplicate_user_events_rate) and self._rng.random() < self.duplicate_user_events_rate
+
+    def reorder_user_event(self) -> bool:
+        if self._reorder_next:
+            self._reorder_next -= 1
+            return True
+        return self.reorder_user_events and self._rng.random() < 0.5
+
+    def clear(self) -> None:
+        """Switch every fault off."""
+        self.rest_delay_ms = 0
+        self.rest_error_rate = self.rest_timeout_rate = self.order_503_but_placed_rate = 0.0
+        self.duplicate_user_events_rate = 0.0
+        self.reorder_user_events = False
+        self.rest_fault_path = ""
+        self.clock_skew_ms = 0
+        self._rest_errors_next = self._rest_timeouts_next = self._order_503_next = 0
+        self._dup_next = self._reorder_next = 0

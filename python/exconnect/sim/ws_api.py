@@ -1,0 +1,157 @@
+"""Spot WebSocket API ``/ws-api/v3``: session auth and user-data subscriptions.
+
+Requests ``{"id", "method", "params"}`` → ``{"id", "status", "result", "rateLimits"}`` or
+``{"id", "status", "error": {"code", "msg"}}``; methods may carry a ``v3/`` prefix.
+Implemented: ``ping``, ``time``, ``session.logon`` / ``session.status`` / ``session.logout``,
+``userDataStream.subscribe`` (after logon), ``userDataStream.subscribe.signature``,
+``userDataStream.unsubscribe``, ``session.subscriptions``, and legacy
+``userDataStream.start/ping/stop`` (listen keys).
+
+Events for a subscription arrive as ``{"subscriptionId": N, "event": {...}}``; unsubscribing sends
+``eventStreamTerminated``. Deviation: ``session.logon`` accepts HMAC signatures (Binance requires an
+Ed25519 key); the simulator has HMAC keys only.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from . import auth, errors
+from .stream_hub import WsConnection
+
+log = logging.getLogger(__name__)
+WEIGHT = 2
+
+
+class _Session:
+    def __init__(self, conn: WsConnection, connected_ms: int):
+        self.conn = conn
+        self.key: auth.ApiKey | None = None
+        self.authorized_since: int | None = None
+        self.connected_since = connected_ms
+        self.subs: dict[int, int] = {}           # subscription id → account id
+        self.sub_ids = itertools.count(0)
+
+
+def add_routes(sim, venue) -> None:
+    limiter = sim.spot_rest.limiter
+    clock = sim.clock
+    us = venue.user_streams
+
+    def rate_limits(ip: str) -> list:
+        return [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": limiter.cfg.weight_per_minute, "count": limiter.used_weight(ip)}]
+
+    def subscribe(s: _Session, account_id: int) -> dict:
+        if account_id in s.subs.values():
+            raise errors.BinanceError(-2035, "User Data Stream subscription already active.")
+        sid = next(s.sub_ids)
+        s.subs[sid] = account_id
+        us.add_api_subscription(account_id, s.conn, sid)
+        return {"subscriptionId": sid}
+
+    def unsubscribe(s: _Session, sid: int | None) -> dict:
+        if sid is not None and sid not in s.subs:
+            raise errors.BinanceError(-2036, "User Data Stream subscription not active.")
+        ids = [sid] if sid is not None else list(s.subs)
+        for i in ids:
+            us.remove_api_subscription(s.conn, i)
+            del s.subs[i]
+            s.conn.send_json({"subscriptionId": i, "event": {"e": "eventStreamTerminated", "E": clock.now_ms()}})
+        return {}
+
+    def dispatch(s: _Session, method: str, params: dict):
+        if method == "ping":
+            return {}
+        if method == "time":
+            return {"serverTime": clock.now_ms()}
+        if method == "session.logon":
+            s.key = auth.verify_ws(sim.keys, params, clock)
+            s.authorized_since = clock.now_ms()
+            method = "session.status"
+        if method == "session.status":
+            return {"apiKey": s.key.api_key if s.key else None, "authorizedSince": s.authorized_since,
+                    "connectedSince": s.connected_since, "returnRateLimits": True,
+                    "serverTime": clock.now_ms(), "userDataStream": bool(s.subs)}
+        if method == "session.logout":
+            s.key = None
+            s.authorized_since = None
+            return {"apiKey": None, "authorizedSince": None, "connectedSince": s.connected_since,
+                    "returnRateLimits": True, "serverTime": clock.now_ms(), "userDataStream": bool(s.subs)}
+        if method == "userDataStream.subscribe":
+            if s.key is None:
+                raise errors.BinanceError(-2015, errors.INVALID_KEY, 401)
+            return subscribe(s, s.key.account_id)
+        if method == "userDataStream.subscribe.signature":
+            key = auth.verify_ws(sim.keys, params, clock)
+            return subscribe(s, key.account_id)
+        if method == "userDataStream.unsubscribe":
+            sid = params.get("subscriptionId")
+            if sid is not None and not isinstance(sid, int):
+                raise errors.mandatory("subscriptionId")
+            return unsubscribe(s, sid)
+        if method == "session.subscriptions":
+            return [{"subscriptionId": i} for i in sorted(s.subs)]
+        if method in ("userDataStream.start", "userDataStream.ping", "userDataStream.stop"):
+            key = sim.keys.lookup(params.get("apiKey") or (s.key.api_key if s.key else None))
+            if method == "userDataStream.start":
+                return {"listenKey": us.create_listen_key(key.account_id)}
+            if method == "userDataStream.ping":
+                us.keepalive(params.get("listenKey"), key.account_id)
+            else:
+                us.close_listen_key(params.get("listenKey"), key.account_id)
+            return {}
+        raise errors.BinanceError(-1020, f"Unsupported method '{method}'.")
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        conn = WsConnection(ws, request, combined=False, kind="api")
+        venue.hub.register(conn)
+        s = _Session(conn, clock.now_ms())
+        ip = request.remote or "?"
+        lifetime = asyncio.get_running_loop().call_later(
+            sim.config.ws_lifetime_s, lambda: asyncio.ensure_future(conn.close(1000, b"connection lifetime reached")))
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                        break
+                    continue
+                rid = None
+                try:
+                    try:
+                        req = orjson.loads(msg.data)
+                    except orjson.JSONDecodeError:
+                        raise errors.BinanceError(-1100, "Malformed request: invalid JSON.")
+                    if not isinstance(req, dict):
+                        raise errors.BinanceError(-1100, "Malformed request: expected a JSON object.")
+                    rid = req.get("id")
+                    method = req.get("method")
+                    params = req.get("params") or {}
+                    if not isinstance(method, str) or not method:
+                        raise errors.mandatory("method")
+                    if not isinstance(params, dict):
+                        raise errors.BinanceError(-1100, "Malformed request: 'params' must be an object.")
+                    limiter.charge(ip, WEIGHT)
+                    if method.startswith("v3/"):
+                        method = method[3:]
+                    result = dispatch(s, method, params)
+                    conn.send_json({"id": rid, "status": 200, "result": result, "rateLimits": rate_limits(ip)})
+                except errors.BinanceError as exc:
+                    conn.send_json({"id": rid, "status": exc.status, "error": exc.body(),
+                                    "rateLimits": rate_limits(ip)})
+                except Exception:
+                    log.exception("ws-api request failed")
+                    conn.send_json({"id": rid, "status": 500, "error": errors.unknown().body()})
+        finally:
+            lifetime.cancel()
+            us.remove_api_subscription(conn)
+            venue.hub.unregister(conn)
+        return ws
+
+    sim.spot_app.router.add_get("/ws-api/v3", handler)
