@@ -555,6 +555,8 @@ class FuturesVenue:
             raise BinanceError(-1100, "Illegal characters found in parameter 'price'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
         if price <= 0:
             raise BinanceError(-4001, "Price less than 0.")
+        if price % (10 ** (money.SCALE - sym.price_precision)):
+            raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
         if price < sym.min_price:
             raise BinanceError(-4013, "Price less than min price.")
         if price > sym.max_price:
