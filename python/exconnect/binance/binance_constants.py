@@ -14,7 +14,7 @@ from exconnect.types import OrderState
 
 EXCHANGE_NAME = "binance"
 DEFAULT_DOMAIN = "com"
-BROKER_ID = "exc-"            # client order id prefix (ours; not Hummingbot's broker id)
+BROKER_ID = "exc"             # client order id prefix (ours; not Hummingbot's broker id)
 MAX_ORDER_ID_LEN = 36         # Binance newClientOrderId: ^[a-zA-Z0-9-_]{1,36}$
 
 API_KEY_ENV = "EXCONNECT_BINANCE_API_KEY"

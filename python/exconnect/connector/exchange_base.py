@@ -48,6 +48,17 @@ class NetworkStatus(Enum):
     CONNECTED = 2
 
 
+_id_counter = [0]
+_id_instance = os.urandom(3).hex()
+
+
+def _fallback_client_order_id(is_buy: bool, trading_pair: str, prefix: str, max_len: Optional[int]) -> str:
+    """prefix + B/S + ns clock (hex) + counter + per-process random: unique, only [A-Za-z0-9_-]."""
+    _id_counter[0] = (_id_counter[0] + 1) & 0xFFFF
+    tail = f"{'B' if is_buy else 'S'}{time.time_ns():x}{_id_counter[0]:04x}{_id_instance}"
+    return (prefix + tail)[:max_len or 36] if len(prefix) + len(tail) > (max_len or 36) else prefix + tail
+
+
 def _in_flight_order_class():
     from exconnect.native.in_flight_order import InFlightOrder
     return InFlightOrder
@@ -373,7 +384,11 @@ class ExchangeBase(PubSub):
         return self._submit(False, trading_pair, amount, order_type, price, **kwargs)
 
     def _new_client_order_id(self, is_buy: bool, trading_pair: str) -> str:
-        from exconnect.native.client_order_id import get_new_client_order_id
+        try:
+            from exconnect.native.client_order_id import get_new_client_order_id
+        except ImportError:     # compiled generator not built: same shape, pure Python
+            return _fallback_client_order_id(is_buy, trading_pair, self.client_order_id_prefix,
+                                             self.client_order_id_max_length)
         return get_new_client_order_id(is_buy, trading_pair, hbot_order_id_prefix=self.client_order_id_prefix,
                                        max_id_len=self.client_order_id_max_length)
 

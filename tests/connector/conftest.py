@@ -1,0 +1,22 @@
+"""Fixtures for connector tests: a quiet simulator on loopback and a connector talking to it."""
+import pytest
+
+from connector_helpers import make_connector
+
+from exconnect.sim import SimConfig, Simulator
+
+
+@pytest.fixture
+async def sim():
+    async with Simulator(SimConfig.default(seed=7, market_activity=False)) as s:
+        yield s
+
+
+@pytest.fixture
+async def connector(sim, tmp_path):
+    conn = make_connector(sim, tmp_path)
+    await conn.start(timeout=20)
+    try:
+        yield conn
+    finally:
+        await conn.stop()
