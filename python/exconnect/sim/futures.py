@@ -27,6 +27,7 @@ from typing import Dict, List, Optional
 from . import money
 from .errors import BinanceError
 from .funding import SymbolFunding
+from .agents import MarketAgents
 from .market_data import MarketDataPublisher
 from .matching_engine import MatchingEngine, Order
 from .stream_hub import StreamHub
@@ -178,7 +179,9 @@ class FuturesVenue:
         self._next_order_id = FIRST_ORDER_ID
         self._tasks: List[asyncio.Task] = []
         self.fills_total = 0
-        self._seed_books()
+        # the shared market agents seed ≥ book_levels levels a side and (if enabled) trade
+        self.agents = MarketAgents(self, config, random.Random(config.seed * 7919 + 2))
+        self.agents.seed_books()
         for s in self.symbols:
             self.funding[s].update_mark(self._mid(s))
 
@@ -188,25 +191,16 @@ class FuturesVenue:
         self._next_order_id += 1
         return oid
 
-    def _seed_books(self) -> None:
-        """``book_levels`` levels a side, one tick apart from a one-tick spread at the start price."""
-        levels = max(1, int(self.config.book_levels))
-        for sym in self.symbols.values():
-            book = self.engine.book(sym.symbol)
-            mid = sym.initial_price
-            for i in range(levels):
-                for is_buy in (True, False):
-                    price = mid - (i + 1) * sym.tick if is_buy else mid + (i + 1) * sym.tick
-                    if price <= 0:
-                        continue
-                    lots = 1 + self.rng.randrange(200)
-                    qty = max(sym.min_qty, lots * sym.step * 10)
-                    book.add_resting(Order(self.new_order_id(), None, is_buy, price, qty))
-            book.drain_changes()  # the seed is the starting state, not a diff
+    @property
+    def books(self):
+        """symbol → Book (the interface ``agents.MarketAgents`` drives)."""
+        return self.engine.books
 
     async def start(self) -> None:
         self.market.start()
         self.users.start()
+        if self.config.market_activity:
+            self.agents.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._mark_loop()))
         self._tasks.append(loop.create_task(self._funding_loop()))
@@ -220,6 +214,7 @@ class FuturesVenue:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        await self.agents.stop()
         await self.market.stop()
         await self.users.stop()
         for conn in list(self.hub.connections):
@@ -568,7 +563,8 @@ class FuturesVenue:
         return price
 
     # -- settlement of engine results -----------------------------------------------------------
-    def _settle(self, sym: FuturesSymbol, taker: FuturesOrder, result, now: int) -> None:
+    def _settle(self, sym: FuturesSymbol, taker: Optional[FuturesOrder], result, now: int,
+                taker_is_buy: Optional[bool] = None) -> None:
         """Book fills for both sides, update orders, emit events, publish trades."""
         touched: Dict[int, set] = {}
         for f in result.fills:
@@ -595,10 +591,9 @@ class FuturesVenue:
             self.open_orders[taker.account_id][taker.order_id] = taker
         for account_id, sides in touched.items():
             self._emit(account_id, self.account_update(account_id, sym.symbol, sorted(sides), now))
-        if self.market is not None:
-            if result.fills:
-                self.market.publish_fills(sym.symbol, result.fills, taker.side == "BUY" if taker else True)
-            self.market.book_changed(sym.symbol)
+        if taker_is_buy is None:
+            taker_is_buy = taker.side == "BUY"
+        self._after_book_op(sym.symbol, result.fills, taker_is_buy)
         self.fills_total += len(result.fills)
 
     def _fill(self, sym: FuturesSymbol, rec: FuturesOrder, trade_id: int, price: int, qty: int, maker: bool, now: int) -> None:
@@ -632,8 +627,7 @@ class FuturesVenue:
         rec.status, rec.update_time = "CANCELED", now
         self._close(rec)
         self._emit(account_id, self.order_event(rec, "CANCELED", now))
-        if self.market is not None:
-            self.market.book_changed(rec.symbol)
+        self.market.book_changed(rec.symbol)
         return rec
 
     def cancel_all(self, account_id: int, symbol: str) -> int:
@@ -643,42 +637,53 @@ class FuturesVenue:
         return len(victims)
 
     # -- external activity (test helpers and agents) ---------------------------------------------
-    async def take(self, symbol: str, side: str, qty) -> int:
-        """An external taker (owner None) trades ``qty`` (text/Decimal/int) at market on ``symbol``;
-        returns the filled quantity in atoms. ``side`` is the taker's side (BUY lifts asks)."""
-        sym = self.symbol(symbol.upper())
-        side = side.upper()
-        if side not in ("BUY", "SELL"):
-            raise ValueError(f"side must be BUY or SELL, not {side!r}")
-        amount = money.parse(qty if not isinstance(qty, float) else _refuse_float(qty))
-        if amount <= 0:
-            raise ValueError("qty must be > 0")
-        book = self.engine.book(sym.symbol)
-        order = Order(self.new_order_id(), None, side == "BUY", 0, amount)
-        result = book.submit(order, tif="IOC", market=True, stp="NONE")
-        now = self.clock.now_ms()
-        self._settle(sym, None, result, now)
-        return amount - order.remaining
+    def external_order(self, symbol: str, is_buy: bool, price: int, qty: int, *, market: bool = False,
+                       tif: str = "GTC", quote_qty: int = 0):
+        """An order of the outside market (owner None, no margin): agents, take(), seeding.
+        Resting user orders it crosses are filled and settled like any other fill."""
+        book = self.engine.book(symbol)
+        order = Order(self.new_order_id(), None, is_buy, price, qty or money.MAX_ATOMS // 4)
+        result = book.submit(order, tif=tif, market=market, quote_qty=quote_qty, stp="NONE")
+        self._settle(self.symbols[symbol], None, result, self.clock.now_ms(), taker_is_buy=is_buy)
+        return order, result.fills
 
-    def set_mid(self, symbol: str, price) -> None:
-        """Move the seeded liquidity so the mid is ``price``: cancel nobody-owned levels and reseed."""
-        sym = self.symbol(symbol.upper())
-        book = self.engine.book(sym.symbol)
-        target = money.parse(price)
-        target -= target % sym.tick
-        for oid, o in list(book.orders.items()):
-            if o.owner is None:
-                book.cancel(oid)
-        levels = max(1, int(self.config.book_levels))
-        for i in range(levels):
-            for is_buy in (True, False):
-                p = target - (i + 1) * sym.tick if is_buy else target + (i + 1) * sym.tick
-                if p <= 0 or book.would_take(is_buy, p):
-                    continue
-                book.add_resting(Order(self.new_order_id(), None, is_buy, p, max(sym.min_qty, sym.step * 100)))
+    def external_cancel(self, symbol: str, order_id: int) -> bool:
+        gone = self.engine.book(symbol).cancel(order_id) is not None
+        if gone:
+            self.market.book_changed(symbol)
+        return gone
+
+    def _after_book_op(self, symbol: str, fills, taker_is_buy: bool) -> None:
+        if fills:
+            self.market.publish_fills(symbol, fills, taker_is_buy)
+        self.market.book_changed(symbol)
+
+    async def take(self, symbol: str, side: str, qty) -> List[dict]:
+        """Test helper: an external taker sends a MARKET ``side`` order for ``qty`` (base, text or
+        Decimal); fills resting orders (user orders included) in price-time priority. Returns the
+        fills as ``{"price", "qty", "tradeId", "makerOrderId"}`` (decimal strings), like spot."""
+        sym = self.symbol((symbol or "").upper())
+        side = str(side).upper()
+        if side not in ("BUY", "SELL"):
+            raise ValueError(f"take: side must be BUY or SELL, got {side!r}")
+        if isinstance(qty, float):
+            raise TypeError(f"take: float {qty!r} is not exact; pass a string or Decimal")
+        atoms = money.parse(str(qty))
+        if atoms <= 0:
+            raise ValueError(f"take: qty must be > 0, got {qty!r}")
+        _, fills = self.external_order(sym.symbol, side == "BUY", 0, atoms, market=True)
+        return [{"price": money.text(f.price), "qty": money.text(f.qty), "tradeId": f.trade_id,
+                 "makerOrderId": f.maker.order_id} for f in fills]
+
+    def set_mid(self, symbol: str, price, levels: Optional[int] = None) -> None:
+        """Test helper: rebuild the outside market's book around ``price`` (user orders it
+        crosses are filled); the mark price follows at once."""
+        sym = self.symbol((symbol or "").upper())
+        p = money.parse(str(price))
+        if p <= 0 or p % sym.tick:
+            raise ValueError(f"set_mid: price {price!r} must be > 0 and a multiple of {sym.config.tick_size}")
+        self.agents.reseed(sym.symbol, p, levels)
         self.funding[sym.symbol].update_mark(self._mid(sym.symbol))
-        if self.market is not None:
-            self.market.book_changed(sym.symbol)
 
     def set_index_premium(self, symbol: str, premium) -> None:
         """Make index = mark / (1 + premium) (drives the funding rate; see funding.py)."""
