@@ -1,0 +1,563 @@
+/* binance_parse.c — see binance_parse.h.
+ *
+ * A single forward pass over the bytes with a cursor that is checked against
+ * the end before every read.  Known keys are matched on their raw bytes (an
+ * escaped key such as "\u0062" is treated as unknown and skipped); unknown
+ * values are skipped with a validating, non-recursive scanner so hostile
+ * nesting cannot exhaust the stack.
+ */
+#include "binance_parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixed.h"
+
+typedef struct {
+    const char *p, *end, *base;
+    int status;      /* first error */
+    int detail;
+    const char *at;  /* where the first error happened */
+} cur;
+
+static int fail(cur *c, int st) {
+    if (c->status == BP_OK) {
+        c->status = st;
+        c->at = c->p;
+    }
+    return st;
+}
+
+static inline void ws(cur *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
+}
+
+static inline int peek(cur *c) { return c->p < c->end ? (unsigned char)*c->p : -1; }
+
+static inline int eat(cur *c, char ch) {
+    ws(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* At '"': scan a string, return its raw content span (escapes left as is). */
+static int scan_string(cur *c, const char **s, size_t *n) {
+    if (peek(c) != '"') return fail(c, BP_ERR_TYPE);
+    const char *start = ++c->p;
+    while (c->p < c->end) {
+        unsigned char ch = (unsigned char)*c->p;
+        if (ch == '"') {
+            *s = start;
+            *n = (size_t)(c->p - start);
+            c->p++;
+            return BP_OK;
+        }
+        if (ch < 0x20) return fail(c, BP_ERR_SYNTAX);
+        if (ch == '\\') {
+            c->p++;
+            if (c->p >= c->end) break;
+            ch = (unsigned char)*c->p;
+            if (ch == 'u') {
+                for (int k = 0; k < 4; k++) {
+                    c->p++;
+                    if (c->p >= c->end) return fail(c, BP_ERR_SYNTAX);
+                    unsigned char h = (unsigned char)*c->p;
+                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                        return fail(c, BP_ERR_SYNTAX);
+                }
+            } else if (!strchr("\"\\/bfnrt", ch) || ch == 0) {
+                return fail(c, BP_ERR_SYNTAX);
+            }
+        }
+        c->p++;
+    }
+    return fail(c, BP_ERR_SYNTAX);
+}
+
+/* At a number: scan JSON number grammar, return its span. */
+static int scan_number(cur *c, const char **s, size_t *n) {
+    const char *start = c->p;
+    if (peek(c) == '-') c->p++;
+    int d = 0;
+    if (peek(c) == '0') {
+        c->p++;
+        d = 1;
+    } else {
+        while (peek(c) >= '0' && peek(c) <= '9') { c->p++; d++; }
+    }
+    if (d == 0) return fail(c, BP_ERR_SYNTAX);
+    if (peek(c) == '.') {
+        c->p++;
+        d = 0;
+        while (peek(c) >= '0' && peek(c) <= '9') { c->p++; d++; }
+        if (d == 0) return fail(c, BP_ERR_SYNTAX);
+    }
+    if (peek(c) == 'e' || peek(c) == 'E') {
+        c->p++;
+        if (peek(c) == '+' || peek(c) == '-') c->p++;
+        d = 0;
+        while (peek(c) >= '0' && peek(c) <= '9') { c->p++; d++; }
+        if (d == 0) return fail(c, BP_ERR_SYNTAX);
+    }
+    *s = start;
+    *n = (size_t)(c->p - start);
+    return BP_OK;
+}
+
+static int scan_literal(cur *c, const char *lit) {
+    size_t n = strlen(lit);
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0) return fail(c, BP_ERR_SYNTAX);
+    c->p += n;
+    return BP_OK;
+}
+
+/* Skip any JSON value, validating it, without recursion. */
+static int skip_value(cur *c) {
+    char stack[BP_MAX_NESTING];
+    int depth = 0;
+    const char *s;
+    size_t n;
+    for (;;) {
+        ws(c);
+        int ch = peek(c);
+        /* one value */
+        if (ch == '{' || ch == '[') {
+            if (depth >= BP_MAX_NESTING) return fail(c, BP_ERR_DEPTH);
+            stack[depth++] = (char)ch;
+            c->p++;
+            ws(c);
+            if (peek(c) == (ch == '{' ? '}' : ']')) {
+                c->p++;
+                depth--;
+                goto after_value;
+            }
+            if (ch == '{') {
+                if (scan_string(c, &s, &n) != BP_OK) return fail(c, BP_ERR_SYNTAX);
+                if (!eat(c, ':')) return fail(c, BP_ERR_SYNTAX);
+            }
+            continue;
+        } else if (ch == '"') {
+            if (scan_string(c, &s, &n) != BP_OK) return c->status;
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            if (scan_number(c, &s, &n) != BP_OK) return c->status;
+        } else if (ch == 't') {
+            if (scan_literal(c, "true") != BP_OK) return c->status;
+        } else if (ch == 'f') {
+            if (scan_literal(c, "false") != BP_OK) return c->status;
+        } else if (ch == 'n') {
+            if (scan_literal(c, "null") != BP_OK) return c->status;
+        } else {
+            return fail(c, BP_ERR_SYNTAX);
+        }
+    after_value:
+        /* close containers / move to the next element */
+        for (;;) {
+            if (depth == 0) return BP_OK;
+            ws(c);
+            char open = stack[depth - 1];
+            int close = open == '{' ? '}' : ']';
+            if (peek(c) == close) {
+                c->p++;
+                depth--;
+                continue;
+            }
+            if (peek(c) != ',') return fail(c, BP_ERR_SYNTAX);
+            c->p++;
+            if (open == '{') {
+                ws(c);
+                if (scan_string(c, &s, &n) != BP_OK) return fail(c, BP_ERR_SYNTAX);
+                if (!eat(c, ':')) return fail(c, BP_ERR_SYNTAX);
+            }
+            break;
+        }
+    }
+}
+
+static int parse_int64(cur *c, int64_t *out) {
+    ws(c);
+    int ch = peek(c);
+    if (!(ch == '-' || (ch >= '0' && ch <= '9'))) return fail(c, BP_ERR_TYPE);
+    const char *at = c->p, *s;
+    size_t n;
+    if (scan_number(c, &s, &n) != BP_OK) return c->status;
+    int st = fx_parse(s, n, 0, out);
+    if (st != FX_OK) {
+        c->p = at;
+        c->detail = st;
+        return fail(c, BP_ERR_NUMBER);
+    }
+    return BP_OK;
+}
+
+/* Decimal text -> fixed.  Plain "ddd.ddd" with <= 18 significant digits is done
+ * inline (the Binance case); anything else goes through fx_parse, which is
+ * exact and reports precise errors. */
+static inline int to_fixed(const char *s, size_t n, int scale, int64_t *out) {
+    uint64_t v = 0;
+    int digits = 0, frac = 0;
+    size_t i = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        if (digits >= 18) goto slow;
+        v = v * 10u + (uint64_t)(s[i] - '0');
+        digits++;
+        i++;
+    }
+    if (i == 0) goto slow;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (frac < scale) {
+                if (digits >= 18) goto slow;
+                v = v * 10u + (uint64_t)(s[i] - '0');
+                digits++;
+                frac++;
+            } else if (s[i] != '0') {
+                goto slow; /* lost digits: let fx_parse report it */
+            }
+            i++;
+        }
+    }
+    if (i != n) goto slow;
+    while (frac < scale) {
+        if (digits >= 18) goto slow;
+        v *= 10u;
+        digits++;
+        frac++;
+    }
+    *out = (int64_t)v;
+    return FX_OK;
+slow:
+    return fx_parse(s, n, scale, out);
+}
+
+/* A decimal given as a JSON string or number. */
+static int parse_decimal(cur *c, int scale, int64_t *out) {
+    ws(c);
+    const char *at = c->p, *s;
+    size_t n;
+    int ch = peek(c);
+    if (ch == '"') {
+        if (scan_string(c, &s, &n) != BP_OK) return c->status;
+    } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+        if (scan_number(c, &s, &n) != BP_OK) return c->status;
+    } else {
+        return fail(c, BP_ERR_TYPE);
+    }
+    int st = to_fixed(s, n, scale, out);
+    if (st != FX_OK) {
+        c->p = at;
+        c->detail = st;
+        return fail(c, BP_ERR_NUMBER);
+    }
+    return BP_OK;
+}
+
+static int push_level(bp_levels *lv, int64_t p, int64_t q) {
+    if (lv->n == lv->cap) {
+        size_t cap = lv->cap ? lv->cap * 2 : 64;
+        if (cap > SIZE_MAX / sizeof(bk_level)) return BP_ERR_NOMEM;
+        bk_level *v = realloc(lv->v, cap * sizeof(bk_level));
+        if (v == NULL) return BP_ERR_NOMEM;
+        lv->v = v;
+        lv->cap = cap;
+    }
+    bk_level *x = &lv->v[lv->n++];
+    x->price = p;
+    x->qty = q;
+    x->uid = 0;
+    return BP_OK;
+}
+
+/* [["p","q"(,extra)*], ...] */
+static int parse_levels(cur *c, bp_levels *out, int ps, int ss) {
+    out->n = 0;
+    ws(c);
+    if (peek(c) != '[') return fail(c, BP_ERR_TYPE);
+    c->p++;
+    if (eat(c, ']')) return BP_OK;
+    for (;;) {
+        if (!eat(c, '[')) return fail(c, BP_ERR_TYPE);
+        int64_t p, q;
+        if (parse_decimal(c, ps, &p) != BP_OK) return c->status;
+        if (!eat(c, ',')) return fail(c, BP_ERR_SYNTAX);
+        const char *qat = (ws(c), c->p);
+        if (parse_decimal(c, ss, &q) != BP_OK) return c->status;
+        if (q < 0) {
+            c->p = qat;
+            c->detail = FX_ERR_ARG;
+            return fail(c, BP_ERR_NUMBER);
+        }
+        while (eat(c, ',')) /* tolerate extra fields in a level */
+            if (skip_value(c) != BP_OK) return c->status;
+        if (!eat(c, ']')) return fail(c, BP_ERR_SYNTAX);
+        int st = push_level(out, p, q);
+        if (st != BP_OK) return fail(c, st);
+        if (eat(c, ',')) continue;
+        if (eat(c, ']')) return BP_OK;
+        return fail(c, BP_ERR_SYNTAX);
+    }
+}
+
+static inline int key_is(const char *k, size_t n, const char *lit, size_t litn) {
+    return n == litn && memcmp(k, lit, n) == 0;
+}
+
+static int claim(cur *c, bp_depth *m, uint32_t bit) {
+    if (m->has & bit) return fail(c, BP_ERR_DUPLICATE);
+    m->has |= bit;
+    return BP_OK;
+}
+
+/* Parse an object whose keys are payload keys (and, at the top, envelope keys). */
+static int parse_object(cur *c, bp_depth *m, int top, int expect, int ps, int ss) {
+    int payload_keys = 0;
+    ws(c);
+    if (peek(c) != '{') return fail(c, top ? BP_ERR_SYNTAX : BP_ERR_TYPE);
+    c->p++;
+    if (eat(c, '}')) goto done;
+    for (;;) {
+        const char *k;
+        size_t kn;
+        ws(c);
+        if (peek(c) != '"') return fail(c, BP_ERR_SYNTAX);
+        const char *kat = c->p;
+        if (scan_string(c, &k, &kn) != BP_OK) return c->status;
+        if (!eat(c, ':')) return fail(c, BP_ERR_SYNTAX);
+        ws(c);
+        const char *vat = c->p;
+        int st = BP_OK;
+        uint32_t bit = 0;
+        if (kn == 1) {
+            switch (k[0]) {
+            case 'e': bit = BP_HAS_E_TYPE; break;
+            case 'E': bit = BP_HAS_EVENT_TIME; break;
+            case 'T': bit = BP_HAS_TX_TIME; break;
+            case 's': bit = BP_HAS_SYMBOL; break;
+            case 'U': bit = BP_HAS_FIRST; break;
+            case 'u': bit = BP_HAS_FINAL; break;
+            case 'b': if (expect == BP_EXPECT_UPDATE) bit = BP_HAS_BIDS; break;
+            case 'a': if (expect == BP_EXPECT_UPDATE) bit = BP_HAS_ASKS; break;
+            default: break;
+            }
+        } else if (key_is(k, kn, "pu", 2)) {
+            bit = BP_HAS_PREV;
+        } else if (expect == BP_EXPECT_SNAPSHOT && key_is(k, kn, "bids", 4)) {
+            bit = BP_HAS_BIDS;
+        } else if (expect == BP_EXPECT_SNAPSHOT && key_is(k, kn, "asks", 4)) {
+            bit = BP_HAS_ASKS;
+        } else if (key_is(k, kn, "lastUpdateId", 12)) {
+            bit = BP_HAS_LAST_ID;
+        } else if (top && key_is(k, kn, "stream", 6)) {
+            bit = BP_HAS_STREAM;
+        } else if (top && key_is(k, kn, "data", 4)) {
+            bit = BP_HAS_DATA;
+        }
+        if (bit != 0) {
+            c->p = kat;
+            if (claim(c, m, bit) != BP_OK) return c->status;
+            c->p = vat;
+            if (bit != BP_HAS_STREAM && bit != BP_HAS_DATA) payload_keys = 1;
+        }
+        switch (bit) {
+        case 0: st = skip_value(c); break;
+        case BP_HAS_E_TYPE: {
+            const char *s;
+            size_t n;
+            st = scan_string(c, &s, &n);
+            if (st == BP_OK && expect == BP_EXPECT_UPDATE && !key_is(s, n, "depthUpdate", 11)) {
+                c->p = vat;
+                st = fail(c, BP_ERR_EVENT);
+            }
+            break;
+        }
+        case BP_HAS_EVENT_TIME: st = parse_int64(c, &m->event_time); break;
+        case BP_HAS_TX_TIME: st = parse_int64(c, &m->tx_time); break;
+        case BP_HAS_FIRST: st = parse_int64(c, &m->first_id); break;
+        case BP_HAS_FINAL: st = parse_int64(c, &m->final_id); break;
+        case BP_HAS_PREV: st = parse_int64(c, &m->prev_final_id); break;
+        case BP_HAS_LAST_ID: st = parse_int64(c, &m->last_update_id); break;
+        case BP_HAS_SYMBOL: st = scan_string(c, &m->symbol, &m->symbol_len); break;
+        case BP_HAS_STREAM: st = scan_string(c, &m->stream, &m->stream_len); break;
+        case BP_HAS_BIDS: st = parse_levels(c, &m->bids, ps, ss); break;
+        case BP_HAS_ASKS: st = parse_levels(c, &m->asks, ps, ss); break;
+        case BP_HAS_DATA: st = parse_object(c, m, 0, expect, ps, ss); break;
+        default: break;
+        }
+        if (st != BP_OK) return c->status ? c->status : fail(c, st);
+        if (eat(c, ',')) continue;
+        if (eat(c, '}')) break;
+        return fail(c, BP_ERR_SYNTAX);
+    }
+done:
+    /* an envelope carries its payload only under "data" */
+    if (top && (m->has & BP_HAS_DATA) && payload_keys) return fail(c, BP_ERR_DUPLICATE);
+    return BP_OK;
+}
+
+void bp_init(bp_depth *m) { memset(m, 0, sizeof(*m)); }
+
+void bp_free(bp_depth *m) {
+    free(m->bids.v);
+    free(m->asks.v);
+    memset(m, 0, sizeof(*m));
+}
+
+static void reset_fields(bp_depth *m) {
+    m->has = 0;
+    m->event_time = m->tx_time = m->first_id = m->final_id = m->prev_final_id = m->last_update_id = 0;
+    m->symbol = m->stream = NULL;
+    m->symbol_len = m->stream_len = 0;
+    m->bids.n = m->asks.n = 0;
+    m->err_offset = 0;
+    m->err_detail = 0;
+}
+
+int bp_parse_depth(bp_depth *m, const char *buf, size_t len, int expect, int price_scale, int size_scale) {
+    if (m == NULL) return BP_ERR_SYNTAX;
+    reset_fields(m);
+    if (buf == NULL && len != 0) return BP_ERR_SYNTAX;
+    cur c = {buf, buf + len, buf, BP_OK, 0, buf};
+    int st = BP_OK;
+    if (price_scale < 0 || price_scale > FX_MAX_SCALE || size_scale < 0 || size_scale > FX_MAX_SCALE) {
+        c.detail = FX_ERR_SCALE;
+        st = fail(&c, BP_ERR_NUMBER);
+    }
+    if (st == BP_OK) st = parse_object(&c, m, 1, expect, price_scale, size_scale);
+    if (st == BP_OK) {
+        ws(&c);
+        if (c.p != c.end) st = fail(&c, BP_ERR_SYNTAX);
+    }
+    if (st == BP_OK) {
+        uint32_t need = expect == BP_EXPECT_UPDATE
+                            ? (BP_HAS_E_TYPE | BP_HAS_FIRST | BP_HAS_FINAL | BP_HAS_BIDS | BP_HAS_ASKS)
+                            : (BP_HAS_LAST_ID | BP_HAS_BIDS | BP_HAS_ASKS);
+        if ((m->has & need) != need) {
+            c.p = c.end;
+            st = fail(&c, BP_ERR_MISSING);
+        } else if (expect == BP_EXPECT_UPDATE && m->first_id > m->final_id) {
+            c.p = c.base;
+            st = fail(&c, BP_ERR_SEQUENCE);
+        }
+    }
+    if (st != BP_OK) {
+        m->err_offset = (size_t)(c.at - c.base);
+        m->err_detail = c.detail;
+        m->bids.n = m->asks.n = 0;
+        return c.status ? c.status : st;
+    }
+    int64_t uid = expect == BP_EXPECT_UPDATE ? m->final_id : m->last_update_id;
+    for (size_t i = 0; i < m->bids.n; i++) m->bids.v[i].uid = uid;
+    for (size_t i = 0; i < m->asks.n; i++) m->asks.v[i].uid = uid;
+    return BP_OK;
+}
+
+/* Scan one object level for "s" (string), "stream" and "data" without parsing
+ * numbers.  Returns 1 if "s" was found, 0 if the object ended without it, -1 if
+ * the bytes are malformed. */
+static int peek_object(cur *c, int top, const char **sym, size_t *sym_len, const char **stream, size_t *stream_len) {
+    if (!eat(c, '{')) return -1;
+    if (eat(c, '}')) return 0;
+    for (;;) {
+        const char *k, *s;
+        size_t kn, n;
+        ws(c);
+        if (scan_string(c, &k, &kn) != BP_OK || !eat(c, ':')) return -1;
+        ws(c);
+        if (key_is(k, kn, "s", 1) && peek(c) == '"') {
+            if (scan_string(c, &s, &n) != BP_OK) return -1;
+            *sym = s;
+            *sym_len = n;
+            return 1;
+        } else if (top && key_is(k, kn, "stream", 6) && peek(c) == '"') {
+            if (scan_string(c, &s, &n) != BP_OK) return -1;
+            *stream = s;
+            *stream_len = n;
+        } else if (top && key_is(k, kn, "data", 4) && peek(c) == '{') {
+            int r = peek_object(c, 0, sym, sym_len, stream, stream_len);
+            if (r != 0) return r;
+        } else if (skip_value(c) != BP_OK) {
+            return -1;
+        }
+        if (eat(c, ',')) continue;
+        return eat(c, '}') ? 0 : -1;
+    }
+}
+
+int bp_peek_symbol(const char *buf, size_t len, const char **sym, size_t *sym_len) {
+    if (buf == NULL || sym == NULL || sym_len == NULL) return 0;
+    cur c = {buf, buf + len, buf, BP_OK, 0, buf};
+    const char *stream = NULL;
+    size_t stream_len = 0;
+    int r = peek_object(&c, 1, sym, sym_len, &stream, &stream_len);
+    if (r == 1) return 1;
+    if (r == 0 && stream != NULL) {
+        size_t n = 0;
+        while (n < stream_len && stream[n] != '@') n++;
+        if (n > 0) {
+            *sym = stream;
+            *sym_len = n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *bp_strerror(int status) {
+    switch (status) {
+    case BP_OK: return "ok";
+    case BP_ERR_SYNTAX: return "malformed JSON";
+    case BP_ERR_TYPE: return "unexpected JSON type for a depth field";
+    case BP_ERR_NUMBER: return "number not representable at the book's scale";
+    case BP_ERR_MISSING: return "required depth field missing";
+    case BP_ERR_DUPLICATE: return "depth field given twice";
+    case BP_ERR_EVENT: return "not a depthUpdate event";
+    case BP_ERR_NOMEM: return "out of memory";
+    case BP_ERR_DEPTH: return "JSON nested too deeply";
+    case BP_ERR_SEQUENCE: return "first update id U is greater than final update id u";
+    default: return "unknown error";
+    }
+}
+
+/* ---- sequence rules ---- */
+
+void bp_seq_init(bp_seq *q) {
+    q->book_id = 0;
+    q->synced = 0;
+    q->first_pending = 0;
+}
+
+void bp_seq_snapshot(bp_seq *q, int64_t last_update_id) {
+    q->book_id = last_update_id;
+    q->synced = 1;
+    q->first_pending = 1;
+}
+
+void bp_seq_lose(bp_seq *q) { q->synced = 0; }
+
+int bp_seq_check(const bp_seq *q, int futures, int64_t first_id, int64_t final_id, int64_t prev_final_id) {
+    int64_t id = q->book_id;
+    if (!q->synced) return BP_SEQ_NOT_SYNCED;
+    if (!futures) {
+        if (final_id <= id) return BP_SEQ_STALE;
+        /* U <= id + 1, written so that id = INT64_MAX cannot overflow */
+        return first_id <= id || first_id - 1 <= id ? BP_SEQ_APPLY : BP_SEQ_GAP;
+    }
+    if (q->first_pending) {
+        if (final_id < id) return BP_SEQ_STALE;
+        return first_id <= id ? BP_SEQ_APPLY : BP_SEQ_GAP;
+    }
+    if (final_id <= id) return BP_SEQ_STALE;
+    return prev_final_id == id ? BP_SEQ_APPLY : BP_SEQ_GAP;
+}
+
+void bp_seq_commit(bp_seq *q, int decision, int64_t final_id) {
+    if (decision == BP_SEQ_APPLY) {
+        q->book_id = final_id;
+        q->first_pending = 0;
+    } else if (decision == BP_SEQ_GAP) {
+        q->synced = 0;
+    }
+}

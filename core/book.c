@@ -1,0 +1,312 @@
+/* book.c — see book.h.
+ *
+ * Representation: per side one array of 24-byte levels sorted worse -> better
+ * (bids ascending, asks descending), best at the end.  Why:
+ *  - memory is proportional to the number of levels whatever the price range
+ *    (a far outlier costs one slot; a tick ladder would cost the whole range);
+ *    capacity grows by 1/4 and shrinks when under half full, so the measured
+ *    footprint stays at 24..30 bytes per level (target <= 32);
+ *  - Binance depth traffic concentrates at the top of the book; with the best
+ *    level at the end an update there moves 0..a few levels, the lookup scans
+ *    the last 8 slots before falling back to binary search, and crossing
+ *    removal / best-price reads are O(1);
+ *  - measured (tests/fuzz/book_layout_bench.c, gcc -O3, this 2-core box):
+ *    see the figures recorded there and in the report; uniform random updates
+ *    over a 1,000-level side still cost ~30-60 ns because a 24 KB memmove is
+ *    cheap, and 10,000 levels ~0.3 us — deep books are the price of this layout,
+ *    which we accept because they only occur far from the touch.
+ */
+#include "book.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LINEAR_PROBE 8
+
+void bk_init(bk_book *b) { memset(b, 0, sizeof(*b)); }
+
+void bk_free(bk_book *b) {
+    for (int s = 0; s < 2; s++) {
+        free(b->side[s].lv);
+        b->side[s].lv = NULL;
+        b->side[s].n = b->side[s].cap = 0;
+    }
+}
+
+void bk_clear(bk_book *b) { b->side[0].n = b->side[1].n = 0; }
+
+/* "a is worse than p" on this side: lower bid, higher ask. */
+static inline int worse(int side, int64_t a, int64_t p) { return side == BK_BID ? a < p : a > p; }
+
+/* Number of levels worse than p (they form a prefix of the array). */
+static inline size_t lower_pos(const bk_level *lv, size_t n, int side, int64_t p) {
+    size_t i = n;
+    for (int k = 0; k < LINEAR_PROBE && i > 0; k++) {
+        if (worse(side, lv[i - 1].price, p)) return i;
+        i--;
+    }
+    size_t lo = 0, hi = i;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (worse(side, lv[mid].price, p)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static size_t grown_cap(size_t need) { return need + need / 4 + 8; }
+
+/* Ensure room for `need` levels; BK_ERR_NOMEM leaves the side untouched. */
+static int reserve(bk_side *s, size_t need) {
+    if (need <= s->cap) return BK_OK;
+    size_t cap = grown_cap(need);
+    if (cap > SIZE_MAX / sizeof(bk_level)) return BK_ERR_NOMEM;
+    bk_level *p = realloc(s->lv, cap * sizeof(bk_level));
+    if (p == NULL) return BK_ERR_NOMEM;
+    s->lv = p;
+    s->cap = cap;
+    return BK_OK;
+}
+
+/* Give memory back once a side is under half full (a failed shrink is harmless). */
+static void maybe_shrink(bk_side *s) {
+    if (s->cap <= 64 || s->n >= s->cap / 2) return;
+    size_t cap = grown_cap(s->n);
+    bk_level *p = realloc(s->lv, cap * sizeof(bk_level));
+    if (p != NULL) {
+        s->lv = p;
+        s->cap = cap;
+    }
+}
+
+/* Set or delete one level; capacity for an insert must already be reserved. */
+static inline void set_reserved(bk_side *s, int side, const bk_level *u) {
+    size_t i = lower_pos(s->lv, s->n, side, u->price);
+    int found = i < s->n && s->lv[i].price == u->price;
+    if (u->qty == 0) {
+        if (found) {
+            memmove(&s->lv[i], &s->lv[i + 1], (s->n - i - 1) * sizeof(bk_level));
+            s->n--;
+        }
+    } else if (found) {
+        s->lv[i].qty = u->qty;
+        s->lv[i].uid = u->uid;
+    } else {
+        memmove(&s->lv[i + 1], &s->lv[i], (s->n - i) * sizeof(bk_level));
+        s->lv[i] = *u;
+        s->n++;
+    }
+}
+
+int bk_set(bk_book *b, int side, int64_t price, int64_t qty, int64_t uid) {
+    if (b == NULL || (side != BK_BID && side != BK_ASK) || qty < 0) return BK_ERR_ARG;
+    bk_side *s = &b->side[side];
+    if (qty > 0) {
+        int st = reserve(s, s->n + 1);
+        if (st != BK_OK) return st;
+    }
+    bk_level u = {price, qty, uid};
+    set_reserved(s, side, &u);
+    if (qty == 0) maybe_shrink(s);
+    return BK_OK;
+}
+
+static void uncross(bk_book *b) {
+    bk_side *bid = &b->side[BK_BID], *ask = &b->side[BK_ASK];
+    while (bid->n > 0 && ask->n > 0) {
+        const bk_level *tb = &bid->lv[bid->n - 1], *ta = &ask->lv[ask->n - 1];
+        if (tb->price < ta->price) break;
+        if (tb->uid > ta->uid) ask->n--;
+        else bid->n--;
+    }
+}
+
+int bk_apply(bk_book *b, const bk_level *bids, size_t nb, const bk_level *asks, size_t na) {
+    if (b == NULL || (nb && bids == NULL) || (na && asks == NULL)) return BK_ERR_ARG;
+    for (size_t i = 0; i < nb; i++) if (bids[i].qty < 0) return BK_ERR_ARG;
+    for (size_t i = 0; i < na; i++) if (asks[i].qty < 0) return BK_ERR_ARG;
+    /* reserve the worst case first so that applying cannot fail half way */
+    bk_side *sb = &b->side[BK_BID], *sa = &b->side[BK_ASK];
+    if (nb > SIZE_MAX / 2 || na > SIZE_MAX / 2) return BK_ERR_NOMEM;
+    int st = reserve(sb, sb->n + nb);
+    if (st != BK_OK) return st;
+    st = reserve(sa, sa->n + na);
+    if (st != BK_OK) return st;
+    for (size_t i = 0; i < nb; i++) set_reserved(sb, BK_BID, &bids[i]);
+    for (size_t i = 0; i < na; i++) set_reserved(sa, BK_ASK, &asks[i]);
+    uncross(b);
+    maybe_shrink(sb);
+    maybe_shrink(sa);
+    return BK_OK;
+}
+
+/* Stable merge sort of levels worse -> better for `side`. */
+static void merge_sort(bk_level *a, bk_level *tmp, size_t n, int side) {
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                /* take from the right only if strictly worse: keeps equal prices in input order */
+                if (worse(side, a[j].price, a[i].price)) tmp[k++] = a[j++];
+                else tmp[k++] = a[i++];
+            }
+            while (i < mid) tmp[k++] = a[i++];
+            while (j < hi) tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, n * sizeof(bk_level));
+        if (width > SIZE_MAX / 4) break;
+    }
+}
+
+/* Build a sorted, de-duplicated, zero-free side from rows; *out owns memory. */
+static int build_side(const bk_level *rows, size_t n, int side, bk_side *out) {
+    out->lv = NULL;
+    out->n = out->cap = 0;
+    if (n == 0) return BK_OK;
+    if (n > (SIZE_MAX / sizeof(bk_level)) / 2) return BK_ERR_NOMEM;
+    size_t cap = n + n / 8 + 8;
+    bk_level *a = malloc(cap * sizeof(bk_level));
+    if (a == NULL) return BK_ERR_NOMEM;
+    int ordered = 1, reversed = 1;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!worse(side, rows[i].price, rows[i + 1].price)) ordered = 0;
+        if (!worse(side, rows[i + 1].price, rows[i].price)) reversed = 0;
+    }
+    if (reversed && !ordered) {
+        /* exchanges send best first: the common case, no sort needed */
+        for (size_t i = 0; i < n; i++) a[i] = rows[n - 1 - i];
+    } else {
+        memcpy(a, rows, n * sizeof(bk_level));
+        if (!ordered) {
+            bk_level *tmp = malloc(n * sizeof(bk_level));
+            if (tmp == NULL) { free(a); return BK_ERR_NOMEM; }
+            merge_sort(a, tmp, n, side);
+            free(tmp);
+        }
+    }
+    /* keep the last row of each equal-price run, then drop qty 0 */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && a[i + 1].price == a[i].price) continue;
+        if (a[i].qty == 0) continue;
+        a[m++] = a[i];
+    }
+    out->lv = a;
+    out->n = m;
+    out->cap = cap;
+    return BK_OK;
+}
+
+int bk_snapshot(bk_book *b, const bk_level *bids, size_t nb, const bk_level *asks, size_t na) {
+    if (b == NULL || (nb && bids == NULL) || (na && asks == NULL)) return BK_ERR_ARG;
+    for (size_t i = 0; i < nb; i++) if (bids[i].qty < 0) return BK_ERR_ARG;
+    for (size_t i = 0; i < na; i++) if (asks[i].qty < 0) return BK_ERR_ARG;
+    bk_side nbid, nask;
+    int st = build_side(bids, nb, BK_BID, &nbid);
+    if (st != BK_OK) return st;
+    st = build_side(asks, na, BK_ASK, &nask);
+    if (st != BK_OK) { free(nbid.lv); return st; }
+    bk_free(b);
+    b->side[BK_BID] = nbid;
+    b->side[BK_ASK] = nask;
+    return BK_OK;
+}
+
+size_t bk_top(const bk_book *b, int side, size_t n, bk_level *out) {
+    const bk_side *s = &b->side[side & 1];
+    size_t k = n < s->n ? n : s->n;
+    for (size_t i = 0; i < k; i++) out[i] = s->lv[s->n - 1 - i];
+    return k;
+}
+
+static inline bk_i128 split(__int128 v) {
+    bk_i128 r;
+    r.hi = (int64_t)(v >> 64);
+    r.lo = (uint64_t)v;
+    return r;
+}
+
+int bk_price_for_volume(const bk_book *b, int side, int64_t volume, int *found, int64_t *price, bk_i128 *cum) {
+    if (b == NULL || (side != BK_BID && side != BK_ASK) || volume < 0) return BK_ERR_ARG;
+    const bk_side *s = &b->side[side];
+    __int128 acc = 0;
+    *found = 0;
+    for (size_t i = s->n; i-- > 0;) {
+        acc += s->lv[i].qty; /* at most 2^63 levels of < 2^63: cannot overflow */
+        if (acc >= volume) {
+            *found = 1;
+            *price = s->lv[i].price;
+            break;
+        }
+    }
+    *cum = split(acc);
+    return BK_OK;
+}
+
+int bk_vwap_for_volume(const bk_book *b, int side, int64_t volume, int *found, bk_i128 *cost, bk_i128 *cum) {
+    if (b == NULL || (side != BK_BID && side != BK_ASK) || volume < 0) return BK_ERR_ARG;
+    const bk_side *s = &b->side[side];
+    __int128 c = 0, acc = 0;
+    *found = 0;
+    for (size_t i = s->n; i-- > 0;) {
+        int64_t q = s->lv[i].qty;
+        if (acc + q >= volume) {
+            /* consumed qty never exceeds volume < 2^63, so |c| < 2^126 */
+            c += (__int128)s->lv[i].price * (volume - (int64_t)acc);
+            acc = volume;
+            *found = 1;
+            break;
+        }
+        c += (__int128)s->lv[i].price * q;
+        acc += q;
+    }
+    *cost = split(c);
+    *cum = split(acc);
+    return BK_OK;
+}
+
+static int volume_walk(const bk_book *b, int side, int64_t price, int quote, int *found, int64_t *price_out,
+                       bk_i128 *cum) {
+    if (b == NULL || (side != BK_BID && side != BK_ASK)) return BK_ERR_ARG;
+    const bk_side *s = &b->side[side];
+    __int128 acc = 0;
+    *found = 0;
+    for (size_t i = s->n; i-- > 0;) {
+        if (worse(side, s->lv[i].price, price)) break;
+        if (quote) {
+            __int128 v = (__int128)s->lv[i].price * s->lv[i].qty;
+            if (__builtin_add_overflow(acc, v, &acc)) return BK_ERR_OVERFLOW;
+        } else {
+            acc += s->lv[i].qty;
+        }
+        *found = 1;
+        *price_out = s->lv[i].price;
+    }
+    *cum = split(acc);
+    return BK_OK;
+}
+
+int bk_volume_for_price(const bk_book *b, int side, int64_t price, int *found, int64_t *price_out, bk_i128 *cum) {
+    return volume_walk(b, side, price, 0, found, price_out, cum);
+}
+
+int bk_quote_volume_for_price(const bk_book *b, int side, int64_t price, int *found, int64_t *price_out,
+                              bk_i128 *cum) {
+    return volume_walk(b, side, price, 1, found, price_out, cum);
+}
+
+size_t bk_bytes_used(const bk_book *b) {
+    return sizeof(*b) + (b->side[0].cap + b->side[1].cap) * sizeof(bk_level);
+}
+
+const char *bk_strerror(int status) {
+    switch (status) {
+    case BK_OK: return "ok";
+    case BK_ERR_NOMEM: return "out of memory";
+    case BK_ERR_ARG: return "invalid argument (negative quantity?)";
+    case BK_ERR_OVERFLOW: return "sum exceeds the 128-bit range";
+    default: return "unknown error";
+    }
+}
