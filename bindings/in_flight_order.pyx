@@ -109,10 +109,14 @@ cdef int _fx128(object v, str name, ord_i128 *out) except -1:
     return 0
 
 
-cdef object _dec64(int64_t v):
+cdef str _text64(int64_t v):
     cdef char buf[48]
     cdef int n = fx_format(v, ORD_SCALE, 1, buf, sizeof(buf))
-    return _Decimal(buf[:n].decode("ascii"))
+    return buf[:n].decode("ascii")
+
+
+cdef object _dec64(int64_t v):
+    return _Decimal(_text64(v))
 
 
 cdef str _text128(ord_i128 v):
@@ -471,8 +475,9 @@ cdef class InFlightOrder:
             "trade_type": self.trade_type.name,
             "price": None if self.price is None else str(self.price),
             "amount": str(self.amount),
-            "executed_amount_base": str(self.executed_amount_base),
-            "executed_amount_quote": str(self.executed_amount_quote),
+            # plain text without exponent or trailing zeros ("0.0000001", not "1E-7")
+            "executed_amount_base": _text64(self._o.executed_base),
+            "executed_amount_quote": _text128(self._o.executed_quote),
             "last_state": str(self._o.state),
             "leverage": str(self.leverage),
             "position": self.position,
