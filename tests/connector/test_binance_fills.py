@@ -1,0 +1,120 @@
+"""TRK / USR / POL / BAL: fills from every channel exactly once, user stream faults, balances."""
+from decimal import Decimal
+
+from connector_helpers import PAIR, eventually
+
+from exconnect.events import MarketEvent
+from exconnect.types import OrderState, OrderType
+
+
+async def best_bid_order(connector, amount="0.03", sell=False):
+    book = connector.get_order_book(PAIR)
+    if sell:
+        oid = connector.sell(PAIR, Decimal(amount), OrderType.LIMIT, book.get_price(True) - Decimal("0.01"))
+        await connector.event_log.wait_for(MarketEvent.SellOrderCreated)
+    else:
+        oid = connector.buy(PAIR, Decimal(amount), OrderType.LIMIT, book.get_price(False) + Decimal("0.01"))
+        await connector.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    return oid
+
+
+def my_trades(sim, connector):
+    return {f["trade_id"] for f in connector.store.fills()}
+
+
+async def test_partial_fills_then_complete_with_fees(connector, sim):
+    oid = await best_bid_order(connector)
+    log = connector.event_log
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")
+    first = (await log.wait_for(MarketEvent.OrderFilled))[0]
+    assert first.order_id == oid and first.amount == Decimal("0.01")
+    assert connector.in_flight_orders[oid].current_state == OrderState.PARTIALLY_FILLED
+    assert first.trade_fee.flat_fees[0].token == "BTC" and first.trade_fee.flat_fees[0].amount > 0
+    await sim.spot.take("BTCUSDT", "SELL", "0.02")
+    done = (await log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.base_asset_amount == Decimal("0.03") and done.base_asset == "BTC" and done.quote_asset == "USDT"
+    fills = log[MarketEvent.OrderFilled]
+    assert sum(f.amount for f in fills) == Decimal("0.03")
+    # Completed comes after every fill of the order
+    assert oid not in connector.in_flight_orders
+
+
+async def test_duplicated_user_events_count_once(connector, sim):
+    oid = await best_bid_order(connector, sell=True)
+    sim.faults.duplicate_user_events_next(10)
+    await sim.spot.take("BTCUSDT", "BUY", "0.01")
+    await sim.spot.take("BTCUSDT", "BUY", "0.02")
+    await connector.event_log.wait_for(MarketEvent.SellOrderCompleted)
+    fills = connector.event_log[MarketEvent.OrderFilled]
+    assert len(fills) == len({f.exchange_trade_id for f in fills})
+    assert sum(f.amount for f in fills) == Decimal("0.03")
+    assert len(connector.event_log[MarketEvent.SellOrderCompleted]) == 1
+
+
+async def test_reordered_user_events_still_complete_exactly(connector, sim):
+    oid = await best_bid_order(connector)
+    sim.faults.reorder_user_events_next(3)
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")
+    await sim.spot.take("BTCUSDT", "SELL", "0.02")
+    done = (await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.order_id == oid and done.base_asset_amount == Decimal("0.03")
+    assert sum(f.amount for f in connector.event_log[MarketEvent.OrderFilled]) == Decimal("0.03")
+
+
+async def test_fill_during_user_stream_outage_recovered(connector, sim):
+    oid = await best_bid_order(connector)
+    await connector.user_stream_tracker.stop()           # stream down: no executionReport
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")
+    filled = (await connector.event_log.wait_for(MarketEvent.OrderFilled))[0]   # found by polling
+    assert filled.order_id == oid and filled.amount == Decimal("0.01")
+    connector.user_stream_tracker.start()
+    await sim.spot.take("BTCUSDT", "SELL", "0.02")
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted)
+    assert sum(f.amount for f in connector.event_log[MarketEvent.OrderFilled]) == Decimal("0.03")
+
+
+async def test_user_stream_reconnects_after_drop(connector, sim):
+    ds = connector.user_stream_tracker.data_source
+    subs = ds.subscription_count
+    sim.faults.drop_ws("api")
+    await eventually(lambda: ds.subscription_count > subs)
+    oid = await best_bid_order(connector)
+    await sim.spot.take("BTCUSDT", "SELL", "0.03")
+    done = (await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.order_id == oid
+
+
+async def test_every_fill_in_store_matches_exchange_trades(connector, sim):
+    a = await best_bid_order(connector, "0.02")
+    await sim.spot.take("BTCUSDT", "SELL", "0.015")
+    connector.buy(PAIR, Decimal("0.2"), OrderType.MARKET)      # takes asks (several trades)
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted)
+    await sim.spot.take("BTCUSDT", "SELL", "0.005")
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted, 2)
+    rows = await connector._api_get("/api/v3/myTrades", {"symbol": "BTCUSDT"}, is_auth_required=True)
+    exchange = sorted((str(r["id"]), Decimal(r["qty"])) for r in rows)
+    local = sorted((f["trade_id"], Decimal(f["amount"])) for f in connector.store.fills())
+    assert local == exchange
+
+
+async def test_balances_from_account_and_stream(connector, sim):
+    free_usdt, locked_usdt = (Decimal(x) for x in sim.spot.balances()["USDT"])
+    assert connector.get_balance("USDT") == free_usdt + locked_usdt
+    assert connector.get_available_balance("BTC") == Decimal(sim.spot.balances()["BTC"][0])
+    oid = await best_bid_order(connector, "0.01")
+    # outboundAccountPosition after the order locks quote
+    await eventually(lambda: connector.get_available_balance("USDT") < free_usdt)
+    assert connector.get_balance("USDT") == free_usdt
+    locked = connector.in_flight_asset_balances()
+    assert locked["USDT"] == connector.in_flight_orders[oid].price * Decimal("0.01")
+
+
+async def test_get_open_orders_and_limit_orders(connector, sim):
+    oid = await best_bid_order(connector, "0.01")
+    opens = await connector.get_open_orders()
+    assert [o.client_order_id for o in opens] == [oid]
+    o = opens[0]
+    assert o.is_buy and o.amount == Decimal("0.01") and o.executed_amount == 0 and o.order_type == OrderType.LIMIT
+    lo = connector.limit_orders
+    assert len(lo) == 1 and lo[0].client_order_id == oid and lo[0].quantity == Decimal("0.01")
+    assert oid in connector.tracking_states
