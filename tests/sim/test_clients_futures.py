@@ -1,0 +1,133 @@
+"""Third-party Binance clients (ccxt async + pro, python-binance) trading USDⓈ-M on the simulator
+with only their URLs overridden (field-notes §c). Marked ``clients``; skipped if not installed."""
+import asyncio
+
+import pytest
+
+from test_futures_support import KEY, SECRET, config, make_sim
+
+pytestmark = pytest.mark.clients
+
+
+@pytest.fixture
+async def sim():
+    async with make_sim(config(funding_interval_s=3600)) as s:
+        yield s
+
+
+def ccxt_config(sim):
+    H = sim.futures_url
+    return {
+        "apiKey": KEY, "secret": SECRET,
+        "urls": {"api": {
+            "fapiPublic": H + "/fapi/v1", "fapiPublicV2": H + "/fapi/v2", "fapiPublicV3": H + "/fapi/v3",
+            "fapiPrivate": H + "/fapi/v1", "fapiPrivateV2": H + "/fapi/v2", "fapiPrivateV3": H + "/fapi/v3",
+            "fapiData": H + "/futures/data",
+            "public": H + "/api/v3", "private": H + "/api/v3", "sapi": H + "/sapi/v1",
+            "ws": {"linear": sim.futures_ws_url + "/ws"},
+        }},
+        "options": {"fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False, "defaultType": "swap"},
+    }
+
+
+async def test_ccxt_async_usdm(sim):
+    ccxt = pytest.importorskip("ccxt.async_support")
+    ex = ccxt.binanceusdm(ccxt_config(sim))
+    try:
+        markets = await ex.load_markets()
+        m = markets["BTC/USDT:USDT"]
+        assert m["linear"] and m["swap"] and m["limits"]["cost"]["min"] == 100
+        ob = await ex.fetch_order_book("BTC/USDT:USDT", limit=1000)
+        assert len(ob["bids"]) == 1000 and ob["bids"][0][0] < ob["asks"][0][0]
+        assert (await ex.set_leverage(10, "BTC/USDT:USDT"))["leverage"] == 10
+        await ex.set_position_mode(True)
+        await ex.set_position_mode(False)
+        order = await ex.create_order("BTC/USDT:USDT", "limit", "buy", 0.01, 50000)
+        assert order["status"] == "open" and order["id"]
+        fetched = await ex.fetch_order(order["id"], "BTC/USDT:USDT")
+        assert fetched["status"] == "open" and fetched["amount"] == 0.01
+        assert len(await ex.fetch_open_orders("BTC/USDT:USDT")) == 1
+        canceled = await ex.cancel_order(order["id"], "BTC/USDT:USDT")
+        assert canceled["status"] == "canceled"
+        mkt = await ex.create_order("BTC/USDT:USDT", "market", "buy", 0.02)
+        assert mkt["id"]
+        trades = await ex.fetch_my_trades("BTC/USDT:USDT")
+        assert sum(t["amount"] for t in trades) == pytest.approx(0.02)
+        bal = await ex.fetch_balance()
+        assert 0 < bal["USDT"]["total"] < 1_000_000
+        positions = await ex.fetch_positions(["BTC/USDT:USDT"])
+        pos = [p for p in positions if p["contracts"]]
+        assert len(pos) == 1 and pos[0]["side"] == "long" and pos[0]["contracts"] == pytest.approx(0.02)
+        risk = await ex.fetch_positions_risk(["BTC/USDT:USDT"])
+        assert any(p["contracts"] for p in risk)
+        fr = await ex.fetch_funding_rate("BTC/USDT:USDT")
+        assert fr["fundingRate"] == pytest.approx(0.0001) and fr["markPrice"] > 0
+        await sim.futures.run_funding()
+        hist = await ex.fetch_funding_history("BTC/USDT:USDT")
+        assert hist and hist[-1]["amount"] < 0
+        rates = await ex.fetch_funding_rate_history("BTC/USDT:USDT")
+        assert rates and rates[-1]["fundingRate"] == pytest.approx(0.0001)
+    finally:
+        await ex.close()
+
+
+async def test_ccxt_pro_watch_order_book_and_orders(sim):
+    ccxtpro = pytest.importorskip("ccxt.pro")
+    ex = ccxtpro.binanceusdm(ccxt_config(sim))
+    try:
+        await ex.load_markets()
+        ob = await ex.watch_order_book("BTC/USDT:USDT")
+        assert ob["bids"] and ob["asks"] and ob["bids"][0][0] < ob["asks"][0][0]
+        watcher = asyncio.ensure_future(ex.watch_orders("BTC/USDT:USDT"))
+        await asyncio.sleep(0)  # let it open the private socket (listenKey flow)
+        for _ in range(50):
+            if sim.futures.users.listen_keys and sim.futures.hub.has_subscribers(next(iter(sim.futures.users.listen_keys))):
+                break
+            await asyncio.sleep(0.05)
+        await ex.create_order("BTC/USDT:USDT", "limit", "sell", 0.01, 70000)
+        orders = await asyncio.wait_for(watcher, 20)
+        assert orders[-1]["status"] == "open" and orders[-1]["price"] == 70000
+    finally:
+        await ex.close()
+
+
+async def test_python_binance_futures(sim):
+    binance = pytest.importorskip("binance")
+    from binance import AsyncClient
+
+    client = AsyncClient(KEY, SECRET)
+    client.FUTURES_URL = sim.futures_url + "/fapi"
+    try:
+        info = await client.futures_exchange_info()
+        assert {s["symbol"] for s in info["symbols"]} == {"BTCUSDT", "ETHUSDT"}
+        depth = await client.futures_order_book(symbol="BTCUSDT", limit=100)
+        assert len(depth["bids"]) == 100
+        lev = await client.futures_change_leverage(symbol="BTCUSDT", leverage=5)
+        assert lev["leverage"] == 5
+        await client.futures_change_position_mode(dualSidePosition="true")
+        assert (await client.futures_get_position_mode())["dualSidePosition"] is True
+        await client.futures_change_position_mode(dualSidePosition="false")
+        o = await client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                              quantity="0.010", price="50000")
+        got = await client.futures_get_order(symbol="BTCUSDT", orderId=o["orderId"])
+        assert got["status"] == "NEW"
+        c = await client.futures_cancel_order(symbol="BTCUSDT", orderId=o["orderId"])
+        assert c["status"] == "CANCELED"
+        await client.futures_create_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.010")
+        bal = await client.futures_account_balance()
+        assert bal[0]["asset"] == "USDT"
+        acct = await client.futures_account()
+        assert float(acct["totalWalletBalance"]) < 1_000_000
+        pos = await client.futures_position_information(symbol="BTCUSDT")
+        assert any(p["positionAmt"] == "-0.010" for p in pos)
+        await sim.futures.run_funding()
+        inc = await client.futures_income_history(symbol="BTCUSDT", incomeType="FUNDING_FEE")
+        assert inc and float(inc[-1]["income"]) > 0  # the short receives at a positive rate
+        fr = await client.futures_funding_rate(symbol="BTCUSDT")
+        assert fr[-1]["fundingRate"] == "0.00010000"
+        mark = await client.futures_mark_price(symbol="BTCUSDT")
+        assert float(mark["markPrice"]) > 0
+        lk = await client.futures_stream_get_listen_key()
+        assert isinstance(lk, str) and lk
+    finally:
+        await client.close_connection()
