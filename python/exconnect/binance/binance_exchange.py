@@ -175,6 +175,8 @@ class BinanceExchange(ExchangeBase):
             except RequestRejected as e:
                 if is_auth_required and attempt == 0 and e.code == CONSTANTS.TIMESTAMP_ERROR_CODE:
                     _log.warning("Clock error from Binance (%s); resynchronising time and retrying once.", e.msg)
+                    # A clock step makes old samples wrong: start the estimate afresh.
+                    self._time_synchronizer.clear_time_offset_ms_samples()
                     await self._update_time_synchronizer()
                     continue
                 raise
