@@ -4,7 +4,7 @@ from decimal import Decimal
 from connector_helpers import PAIR, eventually
 
 from exconnect.events import MarketEvent
-from exconnect.types import OrderState, OrderType
+from exconnect.types import OrderState, OrderType, TradeType
 
 
 async def best_bid_order(connector, amount="0.03", sell=False):
@@ -118,3 +118,58 @@ async def test_get_open_orders_and_limit_orders(connector, sim):
     lo = connector.limit_orders
     assert len(lo) == 1 and lo[0].client_order_id == oid and lo[0].quantity == Decimal("0.01")
     assert oid in connector.tracking_states
+
+
+async def test_stream_reports_before_the_order_answer_are_not_double_counted(connector, sim):
+    sim.faults.rest_fault_path = "/api/v3/order"
+    sim.faults.rest_delay_ms = 300                       # executionReports overtake the REST answer
+    ask = connector.get_order_book(PAIR).get_price(True)
+    oid = connector.buy(PAIR, Decimal("0.2"), OrderType.LIMIT, ask + Decimal("5"))
+    done = (await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.order_id == oid and done.base_asset_amount == Decimal("0.2")
+    await eventually(lambda: oid not in connector._orders_being_placed)
+    fills = connector.event_log[MarketEvent.OrderFilled]
+    assert sum(f.amount for f in fills) == Decimal("0.2") and len(connector.store.fills()) == len(fills)
+    assert len(connector.event_log[MarketEvent.BuyOrderCreated]) == 1
+    assert len(connector.event_log[MarketEvent.BuyOrderCompleted]) == 1
+
+
+async def test_malformed_user_events_are_logged_and_skipped(connector, sim, caplog):
+    queue = connector.user_stream_tracker.user_stream
+    queue.put_nowait("not a dict")
+    queue.put_nowait({"e": "executionReport"})           # missing fields
+    oid = await best_bid_order(connector, "0.01")
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")
+    done = (await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.order_id == oid
+    assert "Unexpected error in user stream listener loop." in caplog.text
+
+
+async def test_cancel_report_matched_by_original_client_id(connector, sim):
+    oid = await best_bid_order(connector, "0.01")
+    # the exchange's cancel report carries the cancel's own id in c and ours in C
+    connector._process_execution_report({
+        "e": "executionReport", "E": 1, "s": "BTCUSDT", "c": "cancel-id-123", "C": oid, "x": "CANCELED",
+        "X": "CANCELED", "i": int(connector.in_flight_orders[oid].exchange_order_id), "z": "0", "l": "0",
+        "L": "0", "n": "0", "N": None, "T": 1, "t": -1})
+    ev = connector.event_log[MarketEvent.OrderCancelled]
+    assert [e.order_id for e in ev] == [oid]
+
+
+async def test_rejected_report_fails_order(connector, sim):
+    oid = await best_bid_order(connector, "0.01")
+    connector._process_execution_report({
+        "e": "executionReport", "E": 1, "s": "BTCUSDT", "c": oid, "C": "", "x": "REJECTED", "X": "REJECTED",
+        "i": int(connector.in_flight_orders[oid].exchange_order_id), "z": "0", "l": "0", "L": "0", "n": "0",
+        "N": None, "T": 1, "t": -1})
+    fail = connector.event_log[MarketEvent.OrderFailure]
+    assert [f.order_id for f in fail] == [oid] and oid not in connector.in_flight_orders
+
+
+async def test_public_trades_forwarded_as_trade_events(connector, sim):
+    from exconnect.events import OrderBookEvent
+    trades = []
+    connector.add_listener(OrderBookEvent.TradeEvent, trades.append)
+    await sim.spot.take("BTCUSDT", "BUY", "0.001")
+    await eventually(lambda: trades)
+    assert trades[0].trading_pair == PAIR and trades[0].type == TradeType.BUY and trades[0].amount > 0

@@ -207,8 +207,7 @@ class BinanceExchange(ExchangeBase):
 
     # ------------------------------------------------------------------ trading rules
     async def _update_trading_rules(self) -> None:
-        if not self._time_synchronizer.has_samples:
-            await self._update_time_synchronizer()
+        await self._update_time_synchronizer()      # one cheap sample per refresh keeps the offset fresh
         info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
         self._apply_rate_limits(info.get("rateLimits") or [])
         self._initialize_trading_pair_symbols_from_exchange_info(info)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Awaitable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from exconnect.events import MarketEvent, PubSub
+from exconnect.events import MarketEvent, OrderBookEvent, PubSub
 from exconnect.types import (CancellationResult, DeductedFromReturnsTradeFee, LimitOrder, OpenOrder,
                              OrderState, OrderType, OrderUpdate, TradeFee, TradeFeeSchema, TradeType,
                              TradeUpdate, split_trading_pair, to_decimal)
@@ -111,6 +111,10 @@ class ExchangeBase(PubSub):
             store=self._store, lost_order_count_limit=lost_order_count_limit,
             on_fills_missing=self._on_fills_missing, exchange_name=self.name)
         self._order_book_tracker = OrderBookTracker(self._create_order_book_data_source(), self._trading_pairs)
+        # Public trades reach strategies as Hummingbot's OrderBookEvent.TradeEvent on the connector.
+        self._order_book_tracker.add_trade_listener(
+            lambda trade: self.trigger_event(OrderBookEvent.TradeEvent, trade) if self.get_listeners(
+                OrderBookEvent.TradeEvent) else None)
         self._user_stream_tracker: Optional[UserStreamTracker] = None
         if trading_required:
             self._user_stream_tracker = UserStreamTracker(self._create_user_stream_data_source())
