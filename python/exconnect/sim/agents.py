@@ -52,6 +52,8 @@ class MarketAgents:
     def seed_books(self) -> None:
         for sym, info in self.venue.symbols.items():
             self.reseed(sym, info.initial_price, None)
+            # the initial book is the state a snapshot starts from, not a diff anyone must receive
+            self.venue.books[sym].drain_changes()
 
     def reseed(self, symbol: str, mid: int, levels: int | None) -> None:
         info = self.venue.symbols[symbol]

@@ -37,7 +37,14 @@ class WsConnection:
         self._queue: deque = deque()
         self._wakeup = asyncio.Event()
         self.closed = False
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._writer: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Start writing (call after ``ws.prepare``). Messages queued before are sent first, so a
+        connection can be subscribed before its handshake answer leaves: a client that has its
+        socket open is guaranteed to be subscribed already."""
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def send(self, text: str) -> None:
         if self.closed:
@@ -85,7 +92,8 @@ class WsConnection:
     def finish(self) -> None:
         self.closed = True
         self._wakeup.set()
-        self._writer.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
 
 
 class StreamHub:

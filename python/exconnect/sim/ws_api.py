@@ -61,7 +61,9 @@ def add_routes(sim, venue) -> None:
         for i in ids:
             us.remove_api_subscription(s.conn, i)
             del s.subs[i]
-            s.conn.send_json({"subscriptionId": i, "event": {"e": "eventStreamTerminated", "E": clock.now_ms()}})
+            # after the response frame (queued synchronously once dispatch returns)
+            asyncio.get_running_loop().call_soon(s.conn.send_json, {
+                "subscriptionId": i, "event": {"e": "eventStreamTerminated", "E": clock.now_ms()}})
         return {}
 
     def dispatch(s: _Session, method: str, params: dict):
@@ -111,6 +113,7 @@ def add_routes(sim, venue) -> None:
         ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
         await ws.prepare(request)
         conn = WsConnection(ws, request, combined=False, kind="api")
+        conn.start()
         venue.hub.register(conn)
         s = _Session(conn, clock.now_ms())
         ip = request.remote or "?"

@@ -42,7 +42,6 @@ def stream_handler(sim, hub: StreamHub, *, combined: bool, is_listen_key: Callab
 
     async def handler(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
-        await ws.prepare(request)
         initial: list[str] = []
         if tail_param and request.match_info.get(tail_param):
             initial += [t for t in request.match_info[tail_param].split("/") if t]
@@ -56,6 +55,12 @@ def stream_handler(sim, hub: StreamHub, *, combined: bool, is_listen_key: Callab
         for name in initial:
             if is_listen_key(name) or hub.is_valid_stream(name):
                 hub.subscribe(conn, name)
+        try:
+            await ws.prepare(request)     # subscribed before the client sees the socket open
+        except Exception:
+            hub.unregister(conn)
+            raise
+        conn.start()
         lifetime = asyncio.get_running_loop().call_later(
             sim.config.ws_lifetime_s, lambda: asyncio.ensure_future(conn.close(1000, b"connection lifetime reached")))
         try:
