@@ -18,7 +18,7 @@ async def sim():
 def ccxt_config(sim):
     H = sim.futures_url
     return {
-        "apiKey": KEY, "secret": SECRET,
+        "apiKey": KEY, "secret": SECRET, "enableRateLimit": False,  # the sim enforces limits itself
         "urls": {"api": {
             "fapiPublic": H + "/fapi/v1", "fapiPublicV2": H + "/fapi/v2", "fapiPublicV3": H + "/fapi/v3",
             "fapiPrivate": H + "/fapi/v1", "fapiPrivateV2": H + "/fapi/v2", "fapiPrivateV3": H + "/fapi/v3",
@@ -129,5 +129,33 @@ async def test_python_binance_futures(sim):
         assert float(mark["markPrice"]) > 0
         lk = await client.futures_stream_get_listen_key()
         assert isinstance(lk, str) and lk
+    finally:
+        await client.close_connection()
+
+
+async def test_python_binance_futures_sockets(sim):
+    pytest.importorskip("binance")
+    from binance import AsyncClient, BinanceSocketManager
+
+    client = AsyncClient(KEY, SECRET)
+    client.FUTURES_URL = sim.futures_url + "/fapi"
+    try:
+        bsm = BinanceSocketManager(client)
+        bsm.FSTREAM_URL = sim.futures_ws_url + "/"
+        async with bsm.futures_depth_socket("BTCUSDT", depth="10") as depth:
+            msg = await asyncio.wait_for(depth.recv(), 20)
+            data = msg.get("data", msg)
+            assert data["e"] == "depthUpdate" and len(data["b"]) == 10
+        async with bsm.futures_user_socket() as user:
+            await client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                              quantity="0.010", price="50000", newClientOrderId="pb-1")
+            for _ in range(20):
+                ev = await asyncio.wait_for(user.recv(), 20)
+                if ev.get("e") == "ORDER_TRADE_UPDATE":
+                    break
+            assert ev["o"]["c"] == "pb-1" and ev["o"]["X"] == "NEW"
+            # python-binance's idle reader only notices the close on its next message (else it
+            # waits out a 10 s receive timeout): have one arrive just after the exit begins
+            asyncio.get_running_loop().call_later(0.2, sim.futures.cancel_all, 0, "BTCUSDT")
     finally:
         await client.close_connection()
