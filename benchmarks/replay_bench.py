@@ -18,7 +18,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -215,14 +217,13 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
 
 
 def _native_matches(book, workload) -> bool:
-    from decimal import Decimal as D
+    """The compiled book after the replay holds exactly the levels the generator says it should."""
     bids, asks = workload.final_book()
     try:
         got_bids = {int(row.price * 100): int(row.amount * 100_000) for row in book.bid_entries()}
         got_asks = {int(row.price * 100): int(row.amount * 100_000) for row in book.ask_entries()}
     except Exception:  # the check must not take the benchmark down; it reports instead
         return False
-    del D
     return got_bids == bids and got_asks == asks
 
 
@@ -249,21 +250,22 @@ def bench_pre_parsed(report: Report, workload, runs: int) -> None:
                 apply_diffs(bids, asks, uid)
         t = time_batches(batch, levels, max(3, runs // 2), setup=reset)
         report.add("pre-parsed", label, t.median, "ns/level", t.minimum, target=30)
-    # Any fixed-point fast path the book exposes (name probed, since the contract leaves it open).
-    fast = [name for name in ("apply_diffs_fixed", "apply_fixed_diffs", "apply_levels_fixed", "apply_diffs_int")
-            if hasattr(book, name)]
-    if not fast:
-        report.skip("pre-parsed", "fixed-point int fast path", "OrderBook exposes none to Python (cdef only?)",
-                    30, "ns/level")
+    # The fixed-point buffer fast path: interleaved int64 (price, qty) per side, one call per frame.
+    if not hasattr(book, "apply_levels_fixed"):
+        report.skip("pre-parsed", "apply_levels_fixed", "OrderBook.apply_levels_fixed missing", 30, "ns/level")
         return
-    per_frame = workload.frame_levels("fixed")
-    method = getattr(book, fast[0])
+    per_frame = workload.frame_level_arrays()
+    apply_fixed = book.apply_levels_fixed
 
     def fixed_batch():
         for (bids, asks), uid in zip(per_frame, uids):
-            method(bids, asks, uid)
+            apply_fixed(bids, asks, uid)
     t = time_batches(fixed_batch, levels, runs, setup=reset)
-    report.add("pre-parsed", f"{fast[0]}, int fixed-point levels", t.median, "ns/level", t.minimum, target=30)
+    per_call_ns = t.median * levels / len(per_frame)
+    report.add("pre-parsed", "apply_levels_fixed, int64 buffers (one Python call per frame)", t.median,
+               "ns/level", t.minimum, target=30,
+               note=f"{per_call_ns:,.0f} ns per frame call of {levels / len(per_frame):.1f} levels, "
+                    f"Python call overhead included")
 
 
 def bench_queries(report: Report, workload, runs: int, overhead: float, calls: int) -> None:
@@ -297,17 +299,16 @@ def bench_queries(report: Report, workload, runs: int, overhead: float, calls: i
                note="peers (float, best bid): " + peer_note(peer_best, t.median))
     t = per_call(book.get_price, (False,), calls, runs, overhead)
     report.add("queries", "best bid: get_price(False) → Decimal", t.median, "ns", t.minimum, target=30)
-    for name in ("best_bid", "best_ask", "best_bid_fixed", "best_ask_fixed"):
+    for name in ("best_bid", "best_ask"):
         attr = getattr(type(book), name, None)
         if attr is None:
             continue
-        if isinstance(attr, property) or not callable(getattr(book, name)):
-            fn = (lambda b=book, n=name: getattr(b, n))
-            t = per_call(fn, (), calls, runs, overhead)
-            label = f"{name} (property; timed through a lambda, so an upper bound)"
-        else:
+        if callable(getattr(book, name)):
             t = per_call(getattr(book, name), (), calls, runs, overhead)
-            label = f"{name}()"
+            label = f"{name}() → int fixed point"
+        else:
+            t = time_batches(_attribute_batch(book, name, calls), calls, runs, overhead=overhead)
+            label = f"{name} property → int fixed point"
         report.add("queries", label, t.median, "ns", t.minimum, target=30)
     if hasattr(book, "top"):
         t = per_call(book.top, (20,), calls // 10, runs, overhead)
@@ -316,50 +317,94 @@ def bench_queries(report: Report, workload, runs: int, overhead: float, calls: i
     else:
         report.skip("queries", "top-20 both sides", "OrderBook.top missing", 1500, "ns")
     if hasattr(book, "snapshot"):
-        t = time_batches(lambda: [book.snapshot for _ in range(200)], 200, runs)
-        report.add("queries", "snapshot property (all levels as OrderBookRow, Decimal)", t.median / 1000, "µs",
-                   t.minimum / 1000, note=f"{len(workload.final_book()[0]) * 2:,} levels")
+        levels = book.bid_depth + book.ask_depth if hasattr(book, "bid_depth") else 0
+        t = time_batches(lambda: [book.snapshot for _ in range(20)], 20, runs)
+        report.add("queries", "snapshot property (every level as OrderBookRow of Decimals)", t.median / 1000,
+                   "µs", t.minimum / 1000, note=f"{levels:,} levels" if levels else "")
+
+
+def _attribute_batch(obj, name: str, calls: int) -> Callable[[], None]:
+    """A loop reading obj.<name> `calls` times (compiled once, so no getattr() in the loop)."""
+    namespace = {"obj": obj, "repeat": repeat}
+    exec(f"def batch():\n    o = obj\n    for _ in repeat(None, {calls}):\n        o.{name}\n", namespace)
+    return namespace["batch"]
+
+
+# Run in a fresh interpreter per book kind: memory freed by earlier measurements would otherwise be
+# reused by the allocator and hide the growth being measured.
+_MEMORY_PROBE = r"""
+import gc, os, sys
+sys.path.insert(0, {bench_dir!r})
+kind, path, books = sys.argv[1], sys.argv[2], int(sys.argv[3])
+body = open(path, "rb").read()
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+if kind == "native":
+    from exconnect.native.order_book import OrderBook
+    def make():
+        b = OrderBook(price_scale=8, size_scale=8)
+        b.apply_binance_snapshot(body)
+        return b
+else:
+    from compare_peers import OrderBookPackageBook, PythonDepthBook
+    cls = PythonDepthBook if kind == "sorted_dict" else OrderBookPackageBook
+    def make():
+        b = cls()
+        b.apply_snapshot(body)
+        return b
+make()
+gc.collect()
+before = rss()
+held = [make() for _ in range(books)]
+gc.collect()
+print(rss() - before)
+"""
+
+
+def _rss_growth(kind: str, snapshot_path: str, books: int) -> Optional[int]:
+    code = _MEMORY_PROBE.format(bench_dir=os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", code, kind, snapshot_path, str(books)],
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        print(f"memory probe {kind} failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    return int(result.stdout.strip())
 
 
 def bench_memory(report: Report, workload, books: int = 100) -> None:
     """Resident memory per level: RSS growth while `books` books each hold the snapshot."""
-    levels_each = 2 * workload.config.levels_per_side
-
-    def measure(make) -> float:
-        gc.collect()
-        before = rss_bytes()
-        held = [make() for _ in range(books)]
-        gc.collect()
-        grown = rss_bytes() - before
-        del held
-        return grown / (books * levels_each)
-
-    def sorted_dict_book():
-        b = PythonDepthBook()
-        b.apply_snapshot(workload.snapshot)
-        return b
-    peers = {"SortedDict": measure(sorted_dict_book)}
-    if order_book_package_available():
-        def package_book():
-            b = OrderBookPackageBook()
-            b.apply_snapshot(workload.snapshot)
-            return b
-        peers["order-book"] = measure(package_book)
-    for name, value in peers.items():
-        report.add("memory peers", f"{name}: bytes per level", value, "B", note="RSS growth / levels held")
-    ob = _import("order_book", "OrderBook")
+    levels_each = len(orjson.loads(workload.snapshot)["bids"]) + len(orjson.loads(workload.snapshot)["asks"])
+    with tempfile.NamedTemporaryFile(suffix=".json") as handle:
+        handle.write(workload.snapshot)
+        handle.flush()
+        kinds = [("SortedDict", "sorted_dict")]
+        if order_book_package_available():
+            kinds.append(("order-book", "order_book"))
+        peers = {}
+        for label, kind in kinds:
+            grown = _rss_growth(kind, handle.name, books)
+            if grown is not None:
+                peers[label] = grown / (books * levels_each)
+                report.add("memory peers", f"{label}: bytes per level", peers[label], "B",
+                           note="RSS growth / levels held")
+        ob = _import("order_book", "OrderBook")
+        if isinstance(ob, str):
+            report.skip("memory", "bytes per level", ob, 32, "B")
+            return
+        grown = _rss_growth("native", handle.name, books)
     note = "RSS growth / levels held; peers: " + ", ".join(f"{k} {v:,.0f} B" for k, v in peers.items())
-    if isinstance(ob, str):
-        report.skip("memory", "bytes per level", ob, 32, "B")
-        return
-
-    def native_book():
-        b = ob.OrderBook(price_scale=8, size_scale=8)
-        b.apply_binance_snapshot(workload.snapshot)
-        return b
-    value = measure(native_book)
-    report.add("memory", f"bytes per level ({books} books × {levels_each:,} levels)", value, "B",
-               target=32, note=note)
+    if grown is None:
+        report.skip("memory", "bytes per level, RSS", "the measuring subprocess failed", 32, "B")
+    else:
+        report.add("memory", f"bytes per level, RSS ({books} books × {levels_each:,} levels)",
+                   grown / (books * levels_each), "B", target=32, note=note)
+    sample = ob.OrderBook(price_scale=8, size_scale=8)
+    sample.apply_binance_snapshot(workload.snapshot)
+    if hasattr(sample, "bytes_used"):
+        report.add("memory", "bytes per level, as the book reports (bytes_used / levels)",
+                   sample.bytes_used / levels_each, "B", target=32,
+                   note="struct + array capacity (24-byte levels); RSS adds allocator overhead")
 
 
 def bench_lifecycle(report: Report, runs: int, calls: int) -> None:

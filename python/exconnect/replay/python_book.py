@@ -89,9 +89,11 @@ class PythonDepthBook:
 
     def top(self, n: int) -> Tuple[List[Tuple[float, str]], List[Tuple[float, str]]]:
         """(bids, asks), best first, at most n levels each."""
-        bids, asks = self.bids, self.asks
-        nb, na = min(n, len(bids)), min(n, len(asks))
-        return ([bids.peekitem(-1 - i) for i in range(nb)], [asks.peekitem(i) for i in range(na)])
+        if n <= 0:
+            return [], []
+        # Slicing the items view walks the sorted key list once (peekitem per level would
+        # search the index each time).
+        return self.bids.items()[-n:][::-1], self.asks.items()[:n]
 
     def __len__(self) -> int:
         return len(self.bids) + len(self.asks)

@@ -130,6 +130,28 @@ class Workload:
             at = end
         return out
 
+    def frame_level_arrays(self, price_scale: int = 8, size_scale: int = 8) -> List[Tuple[array, array]]:
+        """Every frame's (bids, asks) as array('q') of interleaved price, qty in fixed point:
+        the buffer form OrderBook.apply_levels_fixed takes."""
+        _converter("fixed", price_scale, size_scale)     # validates the scales
+        pf = 10 ** price_scale // TICKS_PER_UNIT
+        qf = 10 ** size_scale // STEPS_PER_UNIT
+        levels, counts = self._levels, self._counts
+        out: List[Tuple[array, array]] = []
+        at = 0
+        for i in range(0, len(counts), 2):
+            mid = at + 2 * counts[i]
+            end = mid + 2 * counts[i + 1]
+            sides = []
+            for start, stop in ((at, mid), (mid, end)):
+                flat = levels[start:stop]
+                flat[0::2] = array("q", [p * pf for p in flat[0::2]])
+                flat[1::2] = array("q", [q * qf for q in flat[1::2]])
+                sides.append(flat)
+            out.append((sides[0], sides[1]))
+            at = end
+        return out
+
     def final_book(self) -> Tuple[Dict[int, int], Dict[int, int]]:
         """(bids, asks) as {price_ticks: qty_steps} after snapshot + every frame: the expected end state."""
         sb, sa = self._snapshot_levels
