@@ -1,0 +1,93 @@
+"""Fault injection and rate limits on the futures side (shared FaultInjector / RateLimiter)."""
+import aiohttp
+import pytest
+
+from exconnect.sim.config import RateLimitConfig
+from test_futures_support import Client, config, make_sim, next_json
+
+
+@pytest.fixture
+async def env():
+    async with make_sim(config()) as sim:
+        async with aiohttp.ClientSession() as session:
+            yield sim, Client(session, sim.futures_url)
+
+
+async def test_order_503_but_placed(env):
+    sim, c = env
+    sim.faults.order_503_but_placed_next(1)
+    status, body, _ = await c.signed("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                     timeInForce="GTC", quantity="0.010", price="50000", newClientOrderId="u-503")
+    assert status == 503 and body["msg"] == "Unknown error, please check your request or try again later."
+    got = await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="u-503")
+    assert got["status"] == "NEW"  # it was placed all the same
+
+
+async def test_rest_errors_and_recovery(env):
+    sim, c = env
+    sim.faults.rest_errors_next(1, status=502)
+    status, body, _ = await c.public("/fapi/v1/premiumIndex", symbol="BTCUSDT")
+    assert status == 502
+    status, body, _ = await c.public("/fapi/v1/premiumIndex", symbol="BTCUSDT")
+    assert status == 200 and body["symbol"] == "BTCUSDT"
+
+
+async def test_clock_skew_triggers_recv_window(env):
+    sim, c = env
+    sim.faults.clock_skew_ms = 120_000
+    assert await c.err("GET", "/fapi/v2/balance") == -1021
+    _, body, _ = await c.public("/fapi/v1/time")
+    import time
+    assert body["serverTime"] - time.time() * 1000 > 100_000  # /time shows the skew clients must correct
+    sim.faults.clock_skew_ms = 0
+    assert await c.ok("GET", "/fapi/v2/balance")
+
+
+async def test_duplicate_user_events_and_dropped_user_socket(env):
+    sim, c = env
+    key = (await c.key_only("POST", "/fapi/v1/listenKey"))[1]["listenKey"]
+    ws = await c.s.ws_connect(f"{sim.futures_ws_url}/private/ws?listenKey={key}")
+    sim.faults.duplicate_user_events_next(1)
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+               quantity="0.010", price="50000", newClientOrderId="dup-1")
+    a = await next_json(ws, lambda m: m.get("e") == "ORDER_TRADE_UPDATE")
+    b = await next_json(ws, lambda m: m.get("e") == "ORDER_TRADE_UPDATE")
+    assert a == b and a["o"]["c"] == "dup-1"
+    assert sim.faults.drop_ws("user") >= 1
+    msg = await ws.receive(timeout=20)
+    assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR)
+
+
+async def test_futures_weight_limit_429_then_418():
+    cfg = config(rate_limits=RateLimitConfig(weight_per_minute=40, requests_past_limit_before_ban=2))
+    async with make_sim(cfg) as sim:
+        async with aiohttp.ClientSession() as session:
+            c = Client(session, sim.futures_url)
+            status, _, headers = await c.public("/fapi/v1/depth", symbol="BTCUSDT", limit="1000")  # weight 20
+            assert status == 200 and headers["X-MBX-USED-WEIGHT-1M"] == "20"
+            await c.public("/fapi/v1/depth", symbol="BTCUSDT", limit="1000")
+            status, body, headers = await c.public("/fapi/v1/depth", symbol="BTCUSDT", limit="1000")
+            assert status == 429 and body["code"] == -1003 and int(headers["Retry-After"]) >= 1
+            statuses = [(await c.public("/fapi/v1/ping"))[0] for _ in range(3)]
+            assert statuses[-1] == 418
+
+
+async def test_fapi_is_served_on_the_spot_port_too(env):
+    sim, c = env
+    if not hasattr(sim, "spot_url"):
+        pytest.skip("futures-only host")
+    spot = Client(c.s, sim.spot_url)
+    assert (await spot.public("/fapi/v1/ping"))[:2] == (200, {})
+
+
+async def test_market_agents_move_the_futures_book():
+    async with make_sim(config(market_activity=True, activity_rate=50)) as sim:
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"{sim.futures_ws_url}/public/ws/btcusdt@depth@100ms")
+            prev = None
+            for _ in range(3):  # a few diff events with nobody but the agents trading
+                ev = await next_json(ws, lambda m: m.get("e") == "depthUpdate")
+                if prev is not None:
+                    assert ev["pu"] == prev["u"]
+                prev = ev
+            await ws.close()
