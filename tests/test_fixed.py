@@ -1,0 +1,190 @@
+"""exconnect.native.fixed against the plain-Python reference (tests/reference/fixed_ref.py)."""
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings, strategies as st, example
+
+from exconnect.native import fixed
+from tests.reference import fixed_ref as ref
+
+INT64 = st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1)
+SCALES = st.integers(min_value=0, max_value=18)
+MODES = st.sampled_from([fixed.FLOOR, fixed.CEIL, fixed.NEAREST])
+
+
+@st.composite
+def number_texts(draw):
+    """Decimal-looking text: signs, long/short digit runs, dots, exponents huge and tiny."""
+    sign = draw(st.sampled_from(["", "-", "+"]))
+    digits = st.text("0123456789", max_size=30)
+    whole = draw(st.one_of(digits, st.sampled_from(["0", "00", "1", "9" * 19, "92233720368547758", "1" + "0" * 25])))
+    frac = draw(digits)
+    dot = draw(st.sampled_from([".", ".", ""])) if frac or whole else "."
+    body = whole + (dot + frac if dot else "")
+    if draw(st.booleans()):
+        e = draw(st.one_of(st.integers(-40, 40), st.integers(-(10**25), 10**25)))
+        body += draw(st.sampled_from(["e", "E"])) + draw(st.sampled_from(["", "+"] if e >= 0 else [""])) + str(e)
+    return (sign + body).encode()
+
+
+GARBAGE = st.one_of(
+    st.binary(max_size=24),
+    st.text("0123456789.eE+- x_", max_size=16).map(str.encode),
+    st.sampled_from([b"NaN", b"inf", b"-Infinity", b"1_000", b" 1", b"1 ", b"0x10", b"1e", b".", b"-", b"e5",
+                     b"1..2", b"1e+-5", b"--1", b"\x001", b"1\x00", "١".encode()]),
+)
+
+
+def _check_parse(text: bytes, scale: int):
+    try:
+        expected = ref.parse(text, scale)
+    except ref.RefError as e:
+        with pytest.raises(ValueError) as info:
+            fixed.parse(text, scale)
+        assert ref.MESSAGES[e.category] in str(info.value)
+        return
+    assert fixed.parse(text, scale) == expected
+
+
+@given(number_texts(), SCALES)
+@example(b"29999.99", 8)
+@example(b"0.00100000", 8)
+@example(b"1e-5", 8)
+@example(b"-12.5", 2)
+@example(b"9223372036854775807", 0)
+@example(b"9223372036854775808", 0)
+@example(b"92233720368.54775807", 8)
+@example(b"92233720368.54775808", 8)
+@example(b"0.0000000000000000000012345678901234567890", 8)
+@example(b"1.00000000000000000000000000000000", 0)
+def test_parse_matches_reference(text, scale):
+    _check_parse(text, scale)
+
+
+@given(GARBAGE, SCALES)
+def test_parse_garbage_is_value_error_exactly_when_reference_says(text, scale):
+    _check_parse(text, scale)
+
+
+@given(st.one_of(number_texts(), GARBAGE), SCALES, MODES)
+@example(b"0.129999999999999999999999", 2, fixed.FLOOR)
+@example(b"-0.001", 2, fixed.FLOOR)
+@example(b"2.5", 0, fixed.NEAREST)
+@example(b"3.5", 0, fixed.NEAREST)
+@example(b"-2.5", 0, fixed.NEAREST)
+@example(b"92233720368.547758075", 8, fixed.CEIL)
+def test_parse_round_matches_reference(text, scale, mode):
+    try:
+        expected = ref.parse_round(text, scale, mode)
+    except ref.RefError as e:
+        with pytest.raises(ValueError) as info:
+            fixed.parse_round(text, scale, mode)
+        assert ref.MESSAGES[e.category] in str(info.value)
+        return
+    assert fixed.parse_round(text, scale, mode) == expected
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False), SCALES)
+@example(Decimal("1E+5"), 2)
+@example(Decimal("-0"), 3)
+@example(Decimal("1.20E-7"), 9)
+def test_parse_decimal_and_str_match_reference(d, scale):
+    _check_parse(str(d).encode(), scale)
+    try:
+        expected = ref.parse(str(d), scale)
+    except ref.RefError:
+        with pytest.raises(ValueError):
+            fixed.parse(d, scale)
+        with pytest.raises(ValueError):
+            fixed.parse(str(d), scale)
+    else:
+        assert fixed.parse(d, scale) == expected
+        assert fixed.parse(str(d), scale) == expected
+
+
+@given(INT64, SCALES)
+def test_decimal_round_trip_is_exact(v, scale):
+    d = fixed.decimal(v, scale)
+    assert d == ref.decimal(v, scale)
+    assert d.as_tuple().exponent == -scale
+    assert fixed.parse(d, scale) == v
+    assert fixed.decimal(v, scale) == d  # cached or not, the same value
+
+
+@given(INT64, SCALES, st.booleans())
+def test_text_matches_reference(v, scale, trim):
+    assert fixed.text(v, scale, trim) == ref.text(v, scale, trim)
+    assert fixed.parse(fixed.text(v, scale, trim), scale) == v
+
+
+def test_text_of_int64_min():
+    assert fixed.text(-(2**63), 18) == "-9.223372036854775808"
+
+
+@given(INT64, st.integers(1, 2**63 - 1), MODES)
+def test_quantize_matches_reference(v, inc, mode):
+    try:
+        expected = ref.quantize(v, inc, mode)
+    except ref.RefError:
+        with pytest.raises(ValueError):
+            fixed.quantize(v, inc, mode)
+        return
+    assert fixed.quantize(v, inc, mode) == expected
+
+
+def test_quantize_rejects_bad_increment_and_mode():
+    with pytest.raises(ValueError):
+        fixed.quantize(10, 0)
+    with pytest.raises(ValueError):
+        fixed.quantize(10, -5)
+    with pytest.raises(ValueError):
+        fixed.quantize(11, 5, 7)
+
+
+@given(INT64, SCALES, SCALES)
+def test_rescale_matches_reference(v, a, b):
+    try:
+        expected = ref.rescale(v, a, b)
+    except ref.RefError:
+        with pytest.raises(ValueError):
+            fixed.rescale(v, a, b)
+        return
+    assert fixed.rescale(v, a, b) == expected
+
+
+@pytest.mark.parametrize("scale", [-1, 19, 100])
+def test_bad_scale_is_value_error(scale):
+    with pytest.raises(ValueError):
+        fixed.parse("1", scale)
+    with pytest.raises(ValueError):
+        fixed.decimal(1, scale)
+
+
+@pytest.mark.parametrize("value", [1.5, float("nan"), True, None, object(), [1]])
+def test_non_decimal_types_are_type_errors(value):
+    with pytest.raises(TypeError):
+        fixed.parse(value, 2)
+
+
+def test_accepted_input_types_agree():
+    assert fixed.parse(Decimal("12.5"), 2) == fixed.parse("12.5", 2) == fixed.parse(b"12.5", 2) == 1250
+    assert fixed.parse(bytearray(b"12.5"), 2) == 1250
+    assert fixed.parse(12, 2) == 1200
+    with pytest.raises(ValueError):
+        fixed.parse(2**70, 0)
+
+
+def test_error_names_the_offending_text():
+    with pytest.raises(ValueError, match="29999.999"):
+        fixed.parse("29999.999", 2)
+    with pytest.raises(ValueError, match="abc"):
+        fixed.parse(b"abc", 2)
+
+
+def test_decimal_cache_is_bounded_and_clearable():
+    fixed.clear_cache()
+    seen = {fixed.decimal(i, 4) for i in range(20_000)}
+    assert len(seen) == 20_000  # values stay right across the cache's wholesale clears
+    assert fixed.decimal(12345, 4) == Decimal("1.2345")
+    fixed.clear_cache()
+    assert fixed.decimal(12345, 4) == Decimal("1.2345")
