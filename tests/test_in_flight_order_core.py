@@ -35,8 +35,11 @@ int main(void) {
 
 def cases(seed=7, n=3000):
     rnd = random.Random(seed)
-    out = [(16, "x"), (16, "1e"), (16, "1.2.3"), (16, "."), (16, "17014118346046923173.1687303715884105727"),
-           (16, "17014118346046923173.1687303715884105728"), (16, "-17014118346046923173.1687303715884105727"),
+    wide = Context(prec=100)
+    top = str(Decimal(LIMIT).scaleb(-16, context=wide))  # the largest magnitude at scale 16, and one unit beyond
+    beyond = str(Decimal(LIMIT + 1).scaleb(-16, context=wide))
+    out = [(16, "x"), (16, "1e"), (16, "1.2.3"), (16, "."), (16, top), (16, "-" + top), (16, beyond),
+           (0, str(LIMIT)), (0, str(LIMIT + 1)),
            (16, "0.0000000000000001"), (16, "0.00000000000000001"), (16, "1E-16"), (0, "-0"), (38, "1")]
     while len(out) < n:
         digits = str(rnd.randint(0, 10 ** rnd.randint(0, 45)))
@@ -62,7 +65,7 @@ def expected(scale, text):
         v = ctx.scaleb(d, scale)
     except Exception:  # noqa: BLE001 - any Decimal failure means the text is not a number
         return None
-    if v != v.to_integral_value() or abs(v) > LIMIT:
+    if v != v.to_integral_value() or v > LIMIT or v < -LIMIT:  # comparisons are exact, abs() would round
         return None
     return d
 

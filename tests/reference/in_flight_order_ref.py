@@ -42,7 +42,7 @@ def exact_units(value: Any, name: str, decimals: int, limit: int) -> Decimal:
     scaled = EXACT.scaleb(d, decimals)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{name} {d}: more than {decimals} decimals")
-    if abs(scaled) > limit:
+    if scaled > limit or scaled < -limit:  # exact comparisons (abs() would round to 28 digits)
         raise ValueError(f"{name} {d}: out of range")
     return d
 
