@@ -176,3 +176,28 @@ async def test_commission_rate(env):
     sim, c = env
     assert await c.ok("GET", "/fapi/v1/commissionRate", symbol="BTCUSDT") == {
         "symbol": "BTCUSDT", "makerCommissionRate": "0.0002", "takerCommissionRate": "0.0005", "rpiCommissionRate": "0"}
+
+
+async def test_reduce_only_orders_expire_when_the_position_shrinks(env):
+    sim, c = env
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.030")
+    keep = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                      quantity="0.010", price="65000", reduceOnly="true")
+    extra = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                       quantity="0.020", price="66000", reduceOnly="true")
+    # the position shrinks to 0.015: only the older order still fits, the newer one expires
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.015")
+    gone = await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=extra["orderId"])
+    assert gone["status"] == "EXPIRED"
+    assert (await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=keep["orderId"]))["status"] == "NEW"
+
+
+async def test_gtd_order_expires(env):
+    sim, c = env
+    now = (await c.public("/fapi/v1/time"))[1]["serverTime"]
+    o = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTD",
+                   quantity="0.010", price="50000", goodTillDate=now + 700_000)
+    assert await c.err("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTD",
+                       quantity="0.010", price="50000", goodTillDate=now + 1000) == -4129
+    assert sim.futures.expire_good_till(now + 700_000) == 1  # what the 1 s timer does when the time comes
+    assert (await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=o["orderId"]))["status"] == "EXPIRED"

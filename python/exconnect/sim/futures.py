@@ -263,6 +263,7 @@ class FuturesVenue:
             try:
                 self.sample_marks()
                 self.publish_mark_prices(every_3s=(ticks % 3 == 0))
+                self.expire_good_till(self.clock.now_ms())
             except Exception:
                 log.exception("mark price update failed")
 
@@ -591,6 +592,7 @@ class FuturesVenue:
             self.open_orders[taker.account_id][taker.order_id] = taker
         for account_id, sides in touched.items():
             self._emit(account_id, self.account_update(account_id, sym.symbol, sorted(sides), now))
+            self._trim_closing_orders(account_id, sym.symbol, sides, now)
         if taker_is_buy is None:
             taker_is_buy = taker.side == "BUY"
         self._after_book_op(sym.symbol, result.fills, taker_is_buy)
@@ -613,6 +615,44 @@ class FuturesVenue:
             "buyer": rec.side == "BUY", "maker": maker, "marginAsset": "USDT",
         })
         self._emit(rec.account_id, self.order_event(rec, "TRADE", now, (trade_id, price, qty, maker, out.commission, out.realized_pnl)))
+
+    def _trim_closing_orders(self, account_id: int, symbol: str, sides, now: int) -> None:
+        """Keep open closing orders (reduce-only, hedge-mode closes) within the position they close:
+        the newest beyond it expire (``er`` "4"), so a later maker fill can never open or flip a
+        position — Binance likewise expires reduce-only orders when the position shrinks or closes."""
+        acct = self.accounts[account_id]
+        for side in sides:
+            pos = acct.positions.get((symbol, side))
+            amount = pos.amount if pos else 0
+            closing = [o for o in self.open_orders[account_id].values()
+                       if o.symbol == symbol and o.position_side == side
+                       and (o.reduce_only or (side == LONG and o.side == "SELL") or (side == SHORT and o.side == "BUY"))]
+            if not closing:
+                continue
+            closing.sort(key=lambda o: o.order_id)
+            room = 0
+            for o in closing:
+                reduces = (o.side == "SELL" and amount > 0) or (o.side == "BUY" and amount < 0)
+                if reduces and room + o.remaining <= abs(amount):
+                    room += o.remaining
+                    continue
+                self.engine.book(symbol).cancel(o.order_id)
+                o.status, o.expire_reason, o.update_time = "EXPIRED", "4", now
+                self._close(o)
+                self._emit(account_id, self.order_event(o, "EXPIRED", now))
+                self.market.book_changed(symbol)
+
+    def expire_good_till(self, now: int) -> int:
+        """Expire GTD orders whose ``goodTillDate`` has passed (checked every second)."""
+        victims = [o for orders in self.open_orders.values() for o in orders.values()
+                   if o.tif == "GTD" and o.good_till and o.good_till <= now]
+        for o in victims:
+            self.engine.book(o.symbol).cancel(o.order_id)
+            o.status, o.update_time = "EXPIRED", now
+            self._close(o)
+            self._emit(o.account_id, self.order_event(o, "EXPIRED", now))
+            self.market.book_changed(o.symbol)
+        return len(victims)
 
     def _close(self, rec: FuturesOrder) -> None:
         self.open_orders[rec.account_id].pop(rec.order_id, None)
