@@ -72,3 +72,11 @@ async def test_offset_from_server_time_uses_round_trip_midpoint():
 
     await ts.update_server_time_offset_with_time_provider(server)
     assert ts.time_ms() == pytest.approx(1640000003000 + 100, abs=1)
+
+
+def test_fast_param_encoding_equals_urlencode():
+    from urllib.parse import urlencode
+
+    from exconnect.binance.binance_auth import encode_params
+    for params in ({"symbol": "BTCUSDT", "price": "0.1", "id": "exc-B_1"}, {"a": "x y", "b": "é"}, {"q": "1&2"}):
+        assert encode_params(params) == urlencode(params)

@@ -12,6 +12,8 @@ Only order/fill JSON is stored — never keys or secrets.
 from __future__ import annotations
 
 import json
+
+import orjson
 import os
 import sqlite3
 import time
@@ -79,7 +81,7 @@ class ConnectorStore:
         self._db.execute(
             "INSERT INTO tracking_states (connector, client_order_id, state, updated) VALUES (?,?,?,?) "
             "ON CONFLICT(connector, client_order_id) DO UPDATE SET state=excluded.state, updated=excluded.updated",
-            (self.connector, client_order_id, json.dumps(state, default=str), time.time()))
+            (self.connector, client_order_id, orjson.dumps(state, default=str).decode(), time.time()))
 
     def remove_order(self, client_order_id: str) -> None:
         self._db.execute("DELETE FROM tracking_states WHERE connector=? AND client_order_id=?",

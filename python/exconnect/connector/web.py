@@ -99,8 +99,10 @@ class RestClient:
 
     def __init__(self, throttler: AsyncThrottler, *, timeout: float = 10.0,
                  unknown_outcome_codes: FrozenSet[int] = frozenset(),
-                 on_response: Optional[Callable[[aiohttp.ClientResponse], None]] = None) -> None:
+                 on_response: Optional[Callable[[aiohttp.ClientResponse], None]] = None,
+                 trace_configs: Optional[list] = None) -> None:
         self.throttler = throttler
+        self.trace_configs = list(trace_configs or [])   # aiohttp tracing hooks (benchmarks, metrics)
         self.timeout = timeout
         self._unknown_codes = unknown_outcome_codes
         self._session: Optional[aiohttp.ClientSession] = None
@@ -111,6 +113,7 @@ class RestClient:
             self._session = aiohttp.ClientSession(
                 json_serialize=lambda o: orjson.dumps(o).decode(),
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, enable_cleanup_closed=True),
+                trace_configs=self.trace_configs or None,
             )
         return self._session
 

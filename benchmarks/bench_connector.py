@@ -1,0 +1,161 @@
+"""Connector latency on loopback against the simulator (quiet market, one pair).
+
+* tick-to-order: a depth frame reaches the connector -> the local book is updated -> a strategy
+  callback (order book update listener) calls ``buy()`` -> the order request's headers are on the
+  wire (aiohttp ``on_request_headers_sent``). Includes book apply, rule check, quantize, tracking
+  + sqlite write, signing and the HTTP write.
+* order round trip: ``buy()`` -> BuyOrderCreatedEvent (exchange ack processed, event delivered).
+* cancel round trip: ``cancel()`` -> OrderCancelledEvent.
+
+Run: ``python -m pytest benchmarks/bench_connector.py --benchmark-enable -s`` or
+``python benchmarks/bench_connector.py [iterations]``; prints p50/p99 in microseconds.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+import aiohttp
+
+PAIR = "BTC-USDT"
+
+
+def _pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def summary(name, ns):
+    us = [v / 1000 for v in ns]
+    return {"name": name, "n": len(us), "p50_us": round(_pct(us, 0.50), 1), "p99_us": round(_pct(us, 0.99), 1),
+            "mean_us": round(statistics.fmean(us), 1)}
+
+
+async def run(iterations: int = 200) -> list:
+    from exconnect.binance import BinanceExchange
+    from exconnect.events import MarketEvent
+    from exconnect.sim import SimConfig, Simulator
+    from exconnect.types import OrderType
+
+    results = []
+    sent_at = {}
+    trace = aiohttp.TraceConfig()
+
+    async def on_headers(session, ctx, params):
+        if params.method == "POST" and params.url.path == "/api/v3/order":
+            sent_at["t"] = time.perf_counter_ns()
+
+    trace.on_request_headers_sent.append(on_headers)
+
+    async with Simulator(SimConfig.default(seed=11, market_activity=False)) as sim:
+        with tempfile.TemporaryDirectory() as folder:
+            conn = BinanceExchange.from_base_urls(sim.spot_url, api_key="sim-key", api_secret="sim-secret",
+                                                  trading_pairs=[PAIR], data_folder=folder)
+            conn._rest.trace_configs.append(trace)
+            await conn.start(timeout=30)
+            loop = asyncio.get_running_loop()
+            try:
+                # ---- tick-to-order
+                tracker = conn.order_book_tracker
+                ds = tracker.data_source
+                frame_at = {}
+                original_on_frame = tracker._on_frame
+
+                def timed_on_frame(frame: bytes) -> None:
+                    frame_at["t"] = time.perf_counter_ns()
+                    original_on_frame(frame)
+
+                state = {"armed": False, "done": None}
+
+                def strategy(pair, book):
+                    if not state["armed"]:
+                        return
+                    state["armed"] = False
+                    oid = conn.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, book.get_price(False) - Decimal("1000"))
+                    state["order"] = oid
+
+                # the data source holds a bound reference to the tracker's handler: patch the tracker
+                tracker._on_frame = timed_on_frame
+                ds_listen_task = tracker._listen_task
+                ds_listen_task.cancel()
+                try:
+                    await ds_listen_task
+                except BaseException:
+                    pass
+                tracker._listen_task = None
+                tracker.start()
+                await conn.wait_until_ready(30)
+                tracker.add_update_listener(strategy)
+                tick_to_order = []
+                price = Decimal("59000.00")
+                for i in range(iterations):
+                    sent_at.clear()
+                    created = len(conn.event_log_created) if hasattr(conn, "event_log_created") else None
+                    state["armed"] = True
+                    sim.spot.add_liquidity("BTCUSDT", "BUY", str(price - i), "0.001")
+                    deadline = loop.time() + 5
+                    while "t" not in sent_at and loop.time() < deadline:
+                        await asyncio.sleep(0.001)
+                    if "t" in sent_at:
+                        tick_to_order.append(sent_at["t"] - frame_at["t"])
+                    await asyncio.sleep(0.01)
+                tracker.remove_update_listener(strategy)
+                results.append(summary("tick_to_order", tick_to_order))
+                await conn.cancel_all(10)
+
+                # ---- order and cancel round trips
+                created_evt = asyncio.Event()
+                cancelled_evt = asyncio.Event()
+                conn.add_listener(MarketEvent.BuyOrderCreated, lambda e: created_evt.set())
+                conn.add_listener(MarketEvent.OrderCancelled, lambda e: cancelled_evt.set())
+                bid = conn.get_order_book(PAIR).get_price(False)
+                rtt, ctt = [], []
+                for i in range(iterations):
+                    created_evt.clear()
+                    cancelled_evt.clear()
+                    t0 = time.perf_counter_ns()
+                    oid = conn.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, bid - Decimal("500"))
+                    await asyncio.wait_for(created_evt.wait(), 5)
+                    rtt.append(time.perf_counter_ns() - t0)
+                    t0 = time.perf_counter_ns()
+                    conn.cancel(PAIR, oid)
+                    await asyncio.wait_for(cancelled_evt.wait(), 5)
+                    ctt.append(time.perf_counter_ns() - t0)
+                results.append(summary("order_round_trip", rtt))
+                results.append(summary("cancel_round_trip", ctt))
+            finally:
+                await conn.stop()
+    return results
+
+
+def test_connector_latency(benchmark):
+    out = {}
+
+    def go():
+        try:
+            import uvloop
+            uvloop.install()
+        except ImportError:
+            pass
+        out["r"] = asyncio.run(run(100))
+
+    benchmark.pedantic(go, rounds=1, iterations=1)
+    for r in out["r"]:
+        benchmark.extra_info[r["name"]] = r
+        print(r)
+    assert all(r["n"] > 0 for r in out["r"])
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    try:
+        import uvloop
+        uvloop.install()
+    except ImportError:
+        pass
+    for r in asyncio.run(run(n)):
+        print(r)
