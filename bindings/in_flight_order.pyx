@@ -401,7 +401,9 @@ cdef class InFlightOrder:
             changed = 1
             self._state_changed(old)
         if self._exchange_order_id is None and eid is not None:
-            self.update_exchange_order_id(eid)
+            self._exchange_order_id = eid
+            if self._eid_event is not None:
+                self._eid_event.set()
             changed = 1
         if changed:
             self.last_update_timestamp = ts

@@ -398,3 +398,15 @@ def test_market_order_without_price_and_perp_fields():
     assert o.price is None and o.amount == 1 and o.leverage == 20 and o.position == "CLOSE"
     assert InFlightOrder.from_json(o.to_json()) == o
     assert o.to_limit_order().position is PositionAction.CLOSE
+
+
+def test_quote_total_overflow_is_refused_not_wrapped():
+    from decimal import Context
+    top = Decimal(2 ** 127 - 1).scaleb(-16, context=Context(prec=100))  # largest quote total at 16 decimals
+    o = make(amount="2")
+    assert o.update_with_trade_update(tu("T1", "1", "1", quote=str(top)))
+    assert o.executed_amount_quote == top
+    before = o.to_json()
+    with pytest.raises(ValueError):
+        o.update_with_trade_update(tu("T2", "1", "1", quote="0.0000000000000001"))
+    assert o.to_json() == before and o.current_state is OrderState.PARTIALLY_FILLED
