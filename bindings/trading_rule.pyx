@@ -354,7 +354,7 @@ cdef class TradingRule:
 
     # ---- Hummingbot fields ---------------------------------------------------------
     def _set(self, str name, value):
-        old = getattr(self, "_" + name)
+        old = getattr(self, name)
         setattr_ok = False
         try:
             self._assign(name, _dec(value, name))
