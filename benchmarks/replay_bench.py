@@ -90,6 +90,10 @@ class Row:
     note: str = ""
 
     @property
+    def formatted(self) -> str:
+        return f"{self.value:,.2f} {self.unit}" if self.unit == "x" else f"{self.value:,.1f} {self.unit}"
+
+    @property
     def status(self) -> str:
         if self.value is None:
             return "SKIPPED"
@@ -106,7 +110,7 @@ class Report:
     def add(self, *args, **kwargs) -> Row:
         row = Row(*args, **kwargs)
         self.rows.append(row)
-        print(f"  {row.name}: " + (f"{row.value:,.1f} {row.unit}" if row.value is not None else "SKIPPED")
+        print(f"  {row.name}: " + (row.formatted if row.value is not None else "SKIPPED")
               + (f"  [{row.status}]" if row.status else "") + (f"  {row.note}" if row.note else ""),
               file=sys.stderr, flush=True)
         return row
@@ -118,7 +122,7 @@ class Report:
         lines = ["| section | measurement | exconnect (median) | min | target | status | notes |",
                  "|---|---|---:|---:|---:|---|---|"]
         for r in self.rows:
-            value = f"{r.value:,.1f} {r.unit}" if r.value is not None else "—"
+            value = r.formatted if r.value is not None else "—"
             minimum = f"{r.minimum:,.1f}" if r.minimum is not None else ""
             target = f"≤ {r.target:g} {r.unit}" if r.target is not None else ""
             lines.append(f"| {r.section} | {r.name} | {value} | {minimum} | {target} | {r.status} | {r.note} |")
@@ -150,7 +154,16 @@ def machine_facts() -> dict:
         pass
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "implementation": platform.python_implementation(), "machine": platform.machine(),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load_average_at_start": _load_average()}
+
+
+def _load_average() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 # ------------------------------------------------------------------------------------- sections
@@ -407,6 +420,41 @@ def bench_memory(report: Report, workload, books: int = 100) -> None:
                    note="struct + array capacity (24-byte levels); RSS adds allocator overhead")
 
 
+def bench_cdef(report: Report, workload, runs: int, calls: int) -> None:
+    """The same book operations called from Cython (cdef API): the C cost without Python calls."""
+    ob = _import("order_book", "OrderBook")
+    if isinstance(ob, str):
+        report.skip("cdef", "Cython caller figures", ob)
+        return
+    import compare_cdef
+    probe = compare_cdef.load()
+    if isinstance(probe, str):
+        report.skip("cdef", "Cython caller figures", probe)
+        return
+    book = ob.OrderBook(price_scale=8, size_scale=8)
+    frames = workload.frames
+    samples = []
+    for _ in range(runs):
+        book.apply_binance_snapshot(workload.snapshot)
+        gc.collect()
+        samples.append(probe.replay_bytes(book, frames) / len(frames))
+    report.add("cdef", "bytes → applied book, c_apply_binance_depth from Cython", statistics.median(samples),
+               "ns/frame", min(samples), target=600, note="no Python call per frame")
+    prepared = probe.PreparedLevels(workload.frame_level_arrays(), workload.last_update_ids)
+    samples = []
+    for _ in range(runs):
+        book.apply_binance_snapshot(workload.snapshot)
+        samples.append(prepared.apply(book) / workload.level_count)
+    report.add("cdef", "pre-parsed apply, c_apply_levels from Cython", statistics.median(samples), "ns/level",
+               min(samples), target=30, note="the C book's own per-level cost")
+    samples = [probe.best_bid_ask(book, calls)[0] / (2 * calls) for _ in range(runs)]
+    report.add("cdef", "best bid or ask, c_best_bid / c_best_ask", statistics.median(samples), "ns",
+               min(samples), target=30)
+    samples = [probe.top20(book, calls // 10)[0] / (calls // 10) for _ in range(runs)]
+    report.add("cdef", "top 20 both sides, c_top into a C buffer", statistics.median(samples), "ns",
+               min(samples), target=1500)
+
+
 def bench_lifecycle(report: Report, runs: int, calls: int) -> None:
     mod = _import("in_flight_order", "InFlightOrder")
     if isinstance(mod, str):
@@ -491,6 +539,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--calls", type=int, default=200_000, help="calls per run for per-call figures")
     parser.add_argument("--memory-books", type=int, default=100,
                         help="books built to measure resident memory per level (default 100)")
+    parser.add_argument("--no-cdef", action="store_true",
+                        help="skip the Cython-caller figures (they compile a small probe module once)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.frames < 1 or args.runs < 1 or args.calls < 10:
@@ -513,12 +563,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     bench_pre_parsed(report, workload, args.runs)
     bench_queries(report, workload, args.runs, overhead, args.calls)
     bench_memory(report, workload, max(1, args.memory_books))
+    if not args.no_cdef:
+        bench_cdef(report, workload, args.runs, args.calls)
     bench_lifecycle(report, args.runs, args.calls // 10)
     bench_trading_rule(report, args.runs, overhead, args.calls)
     bench_client_id(report, args.runs, overhead, args.calls)
 
     print()
+    report.facts["load_average_at_end"] = _load_average()
     print(f"machine: {report.facts['nproc']} cores, {report.facts['cpu']}, Python {report.facts['python']}; "
+          f"load average {report.facts['load_average_at_start']} at start, {report.facts['load_average_at_end']} at end; "
           f"{len(workload):,} frames, median of {args.runs} runs; per-call figures exclude an empty loop "
           f"iteration ({overhead:.1f} ns)")
     print()

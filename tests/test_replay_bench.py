@@ -15,7 +15,7 @@ def test_replay_bench_runs_and_its_checks_pass(tmp_path):
     out = tmp_path / "results.json"
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "benchmarks", "replay_bench.py"), "--frames", "300",
-         "--runs", "1", "--calls", "200", "--memory-books", "2", "--json", str(out)],
+         "--runs", "1", "--calls", "200", "--memory-books", "2", "--no-cdef", "--json", str(out)],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "| section | measurement |" in result.stdout

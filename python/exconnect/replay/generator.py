@@ -44,13 +44,15 @@ class DepthProcess:
 
     def __init__(self, seed: int, *, levels_per_side: int, changes_per_frame: int,
                  delete_ratio: float, start_price_ticks: int, first_update_id: int,
-                 start_time_ms: int, futures: bool) -> None:
+                 start_time_ms: int, futures: bool, deep_fraction: float = 0.10) -> None:
         if levels_per_side < 1:
             raise ValueError(f"levels_per_side must be >= 1, got {levels_per_side}")
         if changes_per_frame < 1:
             raise ValueError(f"changes_per_frame must be >= 1, got {changes_per_frame}")
         if not 0.0 <= delete_ratio < 1.0:
             raise ValueError(f"delete_ratio must be in [0, 1), got {delete_ratio}")
+        if not 0.0 <= deep_fraction <= 1.0:
+            raise ValueError(f"deep_fraction must be in [0, 1], got {deep_fraction}")
         if start_price_ticks <= 4 * levels_per_side:
             raise ValueError("start price too low for the requested depth")
         self._rng = random.Random(seed)
@@ -59,6 +61,7 @@ class DepthProcess:
         self._delete_ratio = delete_ratio
         self._mid = start_price_ticks          # bids <= mid < asks
         self._futures = futures
+        self._near = 1.0 - deep_fraction        # share of changes near the top of the book
         self._bids: SortedDict = SortedDict()  # price -> qty, ascending keys
         self._asks: SortedDict = SortedDict()
         self._update_id = first_update_id
@@ -136,8 +139,8 @@ class DepthProcess:
         return whole + (1 if self._rng.random() < value - whole else 0)
 
     def _rank(self, side: SortedDict) -> int:
-        # 90% near the top (exponential in rank), 10% anywhere in the book.
-        if self._rng.random() < 0.9:
+        # Mostly near the top (exponential in rank, mean 12), else anywhere in the book.
+        if self._rng.random() < self._near:
             return min(int(self._rng.expovariate(1 / 12.0)), len(side) - 1)
         return self._rng.randrange(len(side))
 
@@ -165,7 +168,7 @@ class DepthProcess:
         rng = self._rng
         mid = self._mid
         for attempt in range(16):
-            if rng.random() < 0.9:
+            if rng.random() < self._near:
                 offset = int(rng.expovariate(1 / (10.0 + 10 * attempt)))
             else:
                 span = (side.peekitem(-1)[0] - side.peekitem(0)[0]) if side else 1000

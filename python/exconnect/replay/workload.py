@@ -38,6 +38,7 @@ class WorkloadConfig:
     levels_per_side: int = 1000
     changes_per_frame: int = 12
     delete_ratio: float = 0.30
+    deep_fraction: float = 0.10    # share of changes anywhere in the book; the rest near the top
     symbol: str = "BTCUSDT"
     start_price: str = "60000.00"
     futures: bool = False          # frames carry T and pu; ids are not contiguous between events
@@ -56,6 +57,8 @@ class WorkloadConfig:
         """What the generated data depends on (not frames: shorter runs are prefixes; not combined)."""
         fields = asdict(self)
         del fields["frames"], fields["combined"]
+        if fields["deep_fraction"] == 0.10:
+            del fields["deep_fraction"]       # the default keeps the key it had before it existed
         text = f"v{GENERATOR_VERSION}:" + repr(sorted(fields.items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -192,7 +195,8 @@ def generate(config: WorkloadConfig) -> Dict[str, object]:
         config.seed, levels_per_side=config.levels_per_side,
         changes_per_frame=config.changes_per_frame, delete_ratio=config.delete_ratio,
         start_price_ticks=int(Decimal(config.start_price) * TICKS_PER_UNIT),
-        first_update_id=FIRST_UPDATE_ID, start_time_ms=START_TIME_MS, futures=config.futures)
+        first_update_id=FIRST_UPDATE_ID, start_time_ms=START_TIME_MS, futures=config.futures,
+        deep_fraction=config.deep_fraction)
     last_id, snap_bids, snap_asks = process.snapshot()
     frames: List[bytes] = []
     first_ids, last_ids, counts, levels = array("q"), array("q"), array("q"), array("q")
