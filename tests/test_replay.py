@@ -188,6 +188,19 @@ def test_config_rejects_bad_input():
         WorkloadConfig(start_price="60000.001")
     with pytest.raises(ValueError, match="delete_ratio"):
         generate(WorkloadConfig(frames=1, delete_ratio=1.5))
+    with pytest.raises(ValueError, match="deep_fraction"):
+        generate(WorkloadConfig(frames=1, deep_fraction=-0.1))
+
+
+def test_deep_fraction_moves_changes_away_from_the_top():
+    near = load_workload(frames=400, seed=5, deep_fraction=0.0, use_cache=False)
+    deep = load_workload(frames=400, seed=5, deep_fraction=0.5, use_cache=False)
+
+    def mean_distance(workload):
+        best_bid = max(p for p, _ in workload.snapshot_levels("ticks")[0])
+        distances = [abs(p - best_bid) for bids, asks in workload.frame_levels("ticks") for p, _ in bids + asks]
+        return sum(distances) / len(distances)
+    assert mean_distance(deep) > 5 * mean_distance(near)
 
 
 def test_text_helpers_print_like_binance():
@@ -221,6 +234,14 @@ def test_exconnect_replay_python_book_by_frame_count():
     result = _run_cli("replay", "--frames", "700", "--book", "python")
     assert result.returncode == 0, result.stderr
     assert "replayed 700 BTCUSDT depth frames" in result.stdout and "plain Python" in result.stdout
+
+
+def test_exconnect_replay_compiled_book_when_built():
+    pytest.importorskip("exconnect.native.order_book")
+    result = _run_cli("replay", "--frames", "5000", "--book", "native")
+    assert result.returncode == 0, result.stderr
+    assert "replayed 5,000 BTCUSDT depth frames" in result.stdout and "(C)" in result.stdout
+    assert "gaps 0" in result.stdout and "in sync" in result.stdout
 
 
 def test_exconnect_replay_rejects_bad_arguments():
