@@ -97,7 +97,8 @@ cdef tuple _head(bint is_buy, str trading_pair, str prefix, object max_id_len):
     return cached
 
 
-def get_new_client_order_id(bint is_buy, str trading_pair, str hbot_order_id_prefix="", max_id_len=None):
+def get_new_client_order_id(bint is_buy, str trading_pair not None, str hbot_order_id_prefix not None="",
+                            max_id_len=None):
     """A new client order id, unique across processes and restarts (see the module doc).
 
     At most max_id_len characters (default 36, Binance's newClientOrderId limit)."""
