@@ -144,6 +144,37 @@ cdef str _position_value(object position):
     raise ValueError(f"position must be a PositionAction or one of {_POSITIONS}, got {position!r}")
 
 
+cdef object _enum_by_name(object enum, object name):
+    try:
+        return enum[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown {enum.__name__} {name!r}") from None
+
+
+cdef object _saved_state(object value):
+    """last_state as saved: the state number as text (Hummingbot), a number, or a state name."""
+    state = None
+    if isinstance(value, str) and not value.isdigit():
+        state = _OrderState.__members__.get(value)
+    else:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = -1
+        if 0 <= number < len(_STATE_BY_VALUE):
+            state = _STATE_BY_VALUE[number]
+    if state is None or not ord_state_valid(_state_value(state)):
+        raise ValueError(f"unsupported saved last_state {value!r}")
+    return state
+
+
+cdef object _saved_int(object value, str name):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"saved {name} is not an integer: {value!r}") from None
+
+
 cdef object _as_trade_update(object tu):
     if isinstance(tu, _TradeUpdate):
         return tu
@@ -492,28 +523,26 @@ cdef class InFlightOrder:
     def from_json(data):
         """Rebuild an order saved by to_json (or by Hummingbot); ValueError if it is inconsistent."""
         cdef InFlightOrder o
-        cdef int64_t base, price, stored_base
+        cdef int64_t stored_base
         cdef ord_i128 quote = 0, stored_quote = 0
         cdef int r
         if not isinstance(data, dict):
             raise TypeError(f"expected a dict, got {type(data).__name__}")
-        try:
-            state = _STATE_BY_VALUE[int(data["last_state"])] if 0 <= int(data["last_state"]) < 12 else None
-            if state is None:
-                raise ValueError(f"unsupported last_state {data['last_state']!r}")
-            raw_price = data.get("price")
-            o = InFlightOrder(
-                data["client_order_id"], data["trading_pair"], _OrderType[data["order_type"]],
-                _TradeType[data["trade_type"]], _to_decimal(data["amount"], "amount"),
-                data.get("creation_timestamp", -1),
-                price=None if raw_price is None or raw_price == "None" else _to_decimal(raw_price, "price", True),
-                exchange_order_id=data.get("exchange_order_id"),
-                initial_state=state,
-                leverage=int(data.get("leverage", 1)),
-                position=data.get("position", "NIL"),
-            )
-        except KeyError as e:
-            raise ValueError(f"saved order lacks {e}") from None
+        missing = [k for k in ("client_order_id", "trading_pair", "order_type", "trade_type", "amount",
+                               "last_state") if k not in data]
+        if missing:
+            raise ValueError(f"saved order lacks {', '.join(missing)}")
+        raw_price = data.get("price")
+        o = InFlightOrder(
+            data["client_order_id"], data["trading_pair"], _enum_by_name(_OrderType, data["order_type"]),
+            _enum_by_name(_TradeType, data["trade_type"]), _to_decimal(data["amount"], "amount"),
+            data.get("creation_timestamp", -1),
+            price=None if raw_price is None or raw_price == "None" else _to_decimal(raw_price, "price", True),
+            exchange_order_id=data.get("exchange_order_id"),
+            initial_state=_saved_state(data["last_state"]),
+            leverage=_saved_int(data.get("leverage", 1), "leverage"),
+            position=data.get("position", "NIL"),
+        )
         for key, fill_json in (data.get("order_fills") or {}).items():
             tu = _TradeUpdate.from_json(fill_json)
             if tu.trade_id != key:

@@ -410,3 +410,21 @@ def test_quote_total_overflow_is_refused_not_wrapped():
     with pytest.raises(ValueError):
         o.update_with_trade_update(tu("T2", "1", "1", quote="0.0000000000000001"))
     assert o.to_json() == before and o.current_state is OrderState.PARTIALLY_FILLED
+
+
+@pytest.mark.parametrize("last_state, expected", [("1", OrderState.OPEN), (5, OrderState.FILLED),
+                                                  ("PENDING_CANCEL", OrderState.PENDING_CANCEL)])
+def test_from_json_state_forms(last_state, expected):
+    j = make().to_json()
+    j["last_state"] = last_state
+    assert InFlightOrder.from_json(j).current_state is expected
+
+
+@pytest.mark.parametrize("key, value", [("last_state", "7"), ("last_state", "NEW"), ("last_state", "99"),
+                                        ("order_type", "STOP"), ("trade_type", None), ("leverage", "x"),
+                                        ("amount", "1.5.5")])
+def test_from_json_bad_fields_are_value_errors_naming_the_field(key, value):
+    j = make().to_json()
+    j[key] = value
+    with pytest.raises(ValueError):
+        InFlightOrder.from_json(j)

@@ -47,6 +47,14 @@ def exact_units(value: Any, name: str, decimals: int, limit: int) -> Decimal:
     return d
 
 
+def exact_sum(values, start: Decimal = Decimal(0)) -> Decimal:
+    """Sum without context rounding (built-in sum() would round to 28 digits)."""
+    total = start
+    for v in values:
+        total = EXACT.add(total, v)
+    return total
+
+
 def canonical(d: Decimal) -> str:
     """Plain decimal text without trailing fractional zeros ("1.50" -> "1.5", "0E-8" -> "0")."""
     s = format(d, "f")
@@ -112,17 +120,17 @@ class InFlightOrderRef:
     # ---- derived values, recomputed from the fills every time
     @property
     def executed_amount_base(self) -> Decimal:
-        return sum((f.fill_base_amount for f in self.order_fills.values()), self._restored_base)
+        return exact_sum((f.fill_base_amount for f in self.order_fills.values()), self._restored_base)
 
     @property
     def executed_amount_quote(self) -> Decimal:
-        return sum((f.fill_quote_amount for f in self.order_fills.values()), self._restored_quote)
+        return exact_sum((f.fill_quote_amount for f in self.order_fills.values()), self._restored_quote)
 
     @property
     def average_executed_price(self) -> Optional[Decimal]:
         if not self.order_fills or self.executed_amount_base == 0:
             return None
-        notional = sum(EXACT.multiply(f.fill_price, f.fill_base_amount) for f in self.order_fills.values())
+        notional = exact_sum(EXACT.multiply(f.fill_price, f.fill_base_amount) for f in self.order_fills.values())
         return Decimal(canonical(notional)) / Decimal(canonical(self.executed_amount_base))
 
     @property
