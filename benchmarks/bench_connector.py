@@ -7,6 +7,9 @@
 * order round trip: ``buy()`` -> BuyOrderCreatedEvent (exchange ack processed, event delivered).
 * cancel round trip: ``cancel()`` -> OrderCancelledEvent.
 
+The simulator runs in a separate process (``python -m exconnect.sim``) so that only the
+connector's own work is on the measured event loop; a second REST client makes the depth changes.
+
 Run: ``python -m pytest benchmarks/bench_connector.py --benchmark-enable -s`` or
 ``python benchmarks/bench_connector.py [iterations]``; prints p50/p99 in microseconds.
 """
@@ -35,10 +38,38 @@ def summary(name, ns):
             "mean_us": round(statistics.fmean(us), 1)}
 
 
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _start_sim_process():
+    """The simulator in its own process, so its work does not share our event loop."""
+    import subprocess
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "exconnect.sim", "--port", str(port), "--futures-port",
+                             str(_free_port()), "--no-market-activity", "--seed", "11"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as s:
+        for _ in range(200):
+            try:
+                async with s.get(url + "/api/v3/ping") as r:
+                    if r.status == 200:
+                        return proc, url
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("simulator did not start")
+
+
 async def run(iterations: int = 200) -> list:
     from exconnect.binance import BinanceExchange
+    from exconnect.binance.binance_auth import BinanceAuth
     from exconnect.events import MarketEvent
-    from exconnect.sim import SimConfig, Simulator
     from exconnect.types import OrderType
 
     results = []
@@ -50,61 +81,61 @@ async def run(iterations: int = 200) -> list:
             sent_at["t"] = time.perf_counter_ns()
 
     trace.on_request_headers_sent.append(on_headers)
+    proc, url = await _start_sim_process()
+    driver = aiohttp.ClientSession()
+    driver_auth = BinanceAuth("sim-key", "sim-secret", time_ms=lambda: int(time.time() * 1000))
 
-    async with Simulator(SimConfig.default(seed=11, market_activity=False)) as sim:
+    async def driver_order(price: str) -> None:
+        """Another participant's order far from the touch: just makes a depth diff."""
+        q = driver_auth.signed_query({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                                      "quantity": "0.001", "price": price, "newOrderRespType": "ACK"})
+        async with driver.post(url + "/api/v3/order", data=q, headers={
+                **driver_auth.header_for_authentication(),
+                "Content-Type": "application/x-www-form-urlencoded"}) as r:
+            await r.read()
+
+    try:
         with tempfile.TemporaryDirectory() as folder:
-            conn = BinanceExchange.from_base_urls(sim.spot_url, api_key="sim-key", api_secret="sim-secret",
+            conn = BinanceExchange.from_base_urls(url, api_key="sim-key", api_secret="sim-secret",
                                                   trading_pairs=[PAIR], data_folder=folder)
             conn._rest.trace_configs.append(trace)
+            tracker = conn.order_book_tracker
+            frame_at = {}
+            original_on_frame = tracker._on_frame
+
+            def timed_on_frame(frame: bytes) -> None:
+                frame_at["t"] = time.perf_counter_ns()
+                original_on_frame(frame)
+
+            tracker._on_frame = timed_on_frame        # before start: the data source binds it then
             await conn.start(timeout=30)
             loop = asyncio.get_running_loop()
             try:
                 # ---- tick-to-order
-                tracker = conn.order_book_tracker
-                ds = tracker.data_source
-                frame_at = {}
-                original_on_frame = tracker._on_frame
-
-                def timed_on_frame(frame: bytes) -> None:
-                    frame_at["t"] = time.perf_counter_ns()
-                    original_on_frame(frame)
-
-                state = {"armed": False, "done": None}
+                state = {"armed": False}
+                marks = []
 
                 def strategy(pair, book):
-                    if not state["armed"]:
-                        return
-                    state["armed"] = False
-                    oid = conn.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, book.get_price(False) - Decimal("1000"))
-                    state["order"] = oid
+                    if state["armed"]:
+                        state["armed"] = False
+                        marks.append(time.perf_counter_ns() - frame_at["t"])
+                        conn.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, book.get_price(False) - Decimal("2000"))
 
-                # the data source holds a bound reference to the tracker's handler: patch the tracker
-                tracker._on_frame = timed_on_frame
-                ds_listen_task = tracker._listen_task
-                ds_listen_task.cancel()
-                try:
-                    await ds_listen_task
-                except BaseException:
-                    pass
-                tracker._listen_task = None
-                tracker.start()
-                await conn.wait_until_ready(30)
                 tracker.add_update_listener(strategy)
                 tick_to_order = []
-                price = Decimal("59000.00")
                 for i in range(iterations):
                     sent_at.clear()
-                    created = len(conn.event_log_created) if hasattr(conn, "event_log_created") else None
                     state["armed"] = True
-                    sim.spot.add_liquidity("BTCUSDT", "BUY", str(price - i), "0.001")
+                    await driver_order(f"{50000 - i * 0.01:.2f}")
                     deadline = loop.time() + 5
                     while "t" not in sent_at and loop.time() < deadline:
-                        await asyncio.sleep(0.001)
+                        await asyncio.sleep(0.0005)
                     if "t" in sent_at:
                         tick_to_order.append(sent_at["t"] - frame_at["t"])
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.005)
                 tracker.remove_update_listener(strategy)
                 results.append(summary("tick_to_order", tick_to_order))
+                results.append(summary("frame_to_strategy_callback", marks))
                 await conn.cancel_all(10)
 
                 # ---- order and cancel round trips
@@ -129,6 +160,10 @@ async def run(iterations: int = 200) -> list:
                 results.append(summary("cancel_round_trip", ctt))
             finally:
                 await conn.stop()
+    finally:
+        await driver.close()
+        proc.terminate()
+        proc.wait(10)
     return results
 
 

@@ -149,3 +149,37 @@ def test_restored_order_does_not_rerecord_known_fill(env, tmp_path):
     assert t2.process_trade_update(trade(2, "0.5"))
     assert rec2.tags() == [MarketEvent.OrderFilled, MarketEvent.BuyOrderCompleted]
     assert len(store.fills()) == 2
+
+
+def test_expired_order_emits_expired_event(env):
+    tracker, rec, _, _ = env
+    tracker.start_tracking_order(order())
+    tracker.process_order_update(upd(OrderState.OPEN))
+    tracker.process_trade_update(trade(1, "0.4"))
+    tracker.process_order_update(upd(OrderState.EXPIRED))
+    assert rec.tags() == [MarketEvent.BuyOrderCreated, MarketEvent.OrderFilled, MarketEvent.OrderExpired]
+    assert "c1" not in tracker.active_orders
+
+
+def test_give_up_waiting_for_fills_completes_with_warning(env, caplog):
+    tracker, rec, _, missing = env
+    tracker.start_tracking_order(order())
+    tracker.process_order_update(upd(OrderState.OPEN))
+    tracker.process_trade_update(trade(1, "0.4"))
+    tracker.process_order_update(upd(OrderState.FILLED))
+    assert tracker.is_waiting_for_fills("c1")
+    tracker.force_complete("c1")
+    assert rec.tags()[-1] == MarketEvent.BuyOrderCompleted
+    assert rec.events[-1][1].base_asset_amount == Decimal("0.4")
+    assert "did not arrive on time" in caplog.text
+
+
+def test_sell_order_events_and_cache_bound(env):
+    tracker, rec, _, _ = env
+    tracker.CACHE_SIZE = 3
+    for i in range(5):
+        tracker.start_tracking_order(order(f"s{i}", side=TradeType.SELL))
+        tracker.process_order_update(upd(OrderState.OPEN, f"s{i}", f"es{i}"))
+        tracker.process_order_update(upd(OrderState.CANCELED, f"s{i}", f"es{i}"))
+    assert MarketEvent.SellOrderCreated in rec.tags()
+    assert len(tracker.cached_orders) == 3 and "s4" in tracker.cached_orders

@@ -603,10 +603,11 @@ class ExchangeBase(PubSub):
 
     async def _process_order_update_with_fills(self, order, update: OrderUpdate) -> None:
         """Process a status, first fetching trades if the exchange reports more executed than we hold."""
+        # Created (with the exchange id, needed to query its trades) before fills, fills before status.
+        self._ensure_created(order, update.exchange_order_id, update.update_timestamp)
         executed = (update.misc_updates or {}).get("executed_amount_base")
         if executed is not None and executed > order.executed_amount_base:
             await self._fetch_and_process_trades(order)
-        self._ensure_created(order, update.exchange_order_id, update.update_timestamp)
         self._order_tracker.process_order_update(update)
 
     async def _fetch_and_process_trades(self, order) -> None:
