@@ -11,7 +11,7 @@ pytestmark = pytest.mark.clients
 
 @pytest.fixture
 async def sim():
-    async with make_sim(config(funding_interval_s=3600)) as s:
+    async with make_sim(config(funding_interval_s=3600, book_levels=1000)) as s:
         yield s
 
 

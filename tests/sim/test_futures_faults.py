@@ -74,8 +74,6 @@ async def test_futures_weight_limit_429_then_418():
 
 async def test_fapi_is_served_on_the_spot_port_too(env):
     sim, c = env
-    if not hasattr(sim, "spot_url"):
-        pytest.skip("futures-only host")
     spot = Client(c.s, sim.spot_url)
     assert (await spot.public("/fapi/v1/ping"))[:2] == (200, {})
 

@@ -30,8 +30,13 @@ async def test_ping_time_exchange_info(env):
     assert filters["MIN_NOTIONAL"]["notional"] == "100"
 
 
-async def test_depth_snapshot(env):
-    sim, c = env
+async def test_depth_snapshot():
+    async with make_sim(config(book_levels=1000)) as sim:
+        async with aiohttp.ClientSession() as session:
+            await check_depth_snapshot(Client(session, sim.futures_url))
+
+
+async def check_depth_snapshot(c):
     _, d, _ = await c.public("/fapi/v1/depth", symbol="BTCUSDT", limit="1000")
     assert len(d["bids"]) == 1000 and len(d["asks"]) == 1000
     assert {"lastUpdateId", "E", "T"} <= set(d)
@@ -200,3 +205,21 @@ async def test_auth_errors(env):
     assert (status, body["code"]) == (401, -2015)
     async with c.s.get(c.base + "/fapi/v2/balance", headers={"X-MBX-APIKEY": "sim-key"}) as r:
         assert r.status == 400 and (await r.json())["code"] in (-1102, -1022)
+
+
+async def test_small_endpoints(env):
+    sim, c = env
+    _, v2, _ = await c.public("/fapi/v2/ticker/price")
+    assert {x["symbol"] for x in v2} == {"BTCUSDT", "ETHUSDT"} and all("time" in x for x in v2)
+    cfg = await c.ok("GET", "/fapi/v1/accountConfig")
+    assert cfg["dualSidePosition"] is False and cfg["canTrade"] is True
+    _, hist, _ = await c.public("/fapi/v1/fundingRate")
+    assert hist == []  # nothing settled yet
+    await sim.futures.run_funding()
+    _, hist, _ = await c.public("/fapi/v1/fundingRate", symbol="ETHUSDT")
+    assert [(h["symbol"], h["fundingRate"]) for h in hist] == [("ETHUSDT", "0.00010000")]
+    assert float(hist[0]["markPrice"]) > 0
+    status, body, _ = await c.public("/fapi/v1/fundingRate", limit="0")
+    assert status == 400
+    assert await c.err("GET", "/fapi/v1/order", symbol="BTCUSDT") == -1102
+    assert await c.err("GET", "/fapi/v1/income", incomeType="BONUS") == -1100
