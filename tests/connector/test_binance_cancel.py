@@ -85,3 +85,11 @@ async def test_cancel_rejected_keeps_order_tracked(connector, sim):
     assert oid in connector.in_flight_orders
     assert connector.in_flight_orders[oid].current_state == OrderState.OPEN
     assert not connector.event_log[MarketEvent.OrderCancelled]
+
+
+async def test_cancel_all_right_after_buy_cancels_it(connector, sim):
+    bid = connector.get_order_book(PAIR).get_price(False)
+    oid = connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, bid - Decimal("70"))
+    results = await connector.cancel_all(5)          # placement answer not yet received
+    assert results == [CancellationResult(oid, True)]
+    assert not [o for o in await connector.get_open_orders()]

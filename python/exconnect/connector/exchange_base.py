@@ -564,6 +564,13 @@ class ExchangeBase(PubSub):
 
     async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
         """Cancel every tracked open order; each is reported True only once confirmed cancelled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_seconds / 2
+        # An order whose placement answer is still in flight would survive a cancel sent now
+        # (the exchange may not have it yet): give those answers a moment to arrive first.
+        while (any(cid in self._orders_being_placed for cid in self._order_tracker.active_orders)
+               and loop.time() < deadline):
+            await asyncio.sleep(0.002)
         orders = [o for o in self._order_tracker.active_orders.values() if not o.is_done]
         by_pair: Dict[str, List[Any]] = {}
         for o in orders:
