@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-typedef unsigned __int128 ord_u128;
+__extension__ typedef unsigned __int128 ord_u128;
 
 int ord_state_valid(int state) {
     return (state >= ORD_PENDING_CREATE && state <= ORD_FAILED) || state == ORD_EXPIRED;
