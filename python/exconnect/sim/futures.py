@@ -3,7 +3,7 @@
 Money is exact (``money`` atoms). The venue owns:
 
 * one matching ``Book`` per symbol (``matching_engine``: price-time, fills at the maker price),
-  seeded with ``book_levels`` resting levels a side owned by nobody (``owner=None``);
+  seeded and (with ``market_activity``) traded by the shared ``MarketAgents`` (``owner=None``);
 * one :class:`~exconnect.sim.positions.FuturesAccount` per API key (margin model documented there);
 * one :class:`~exconnect.sim.funding.SymbolFunding` per symbol (mark/index/funding model there);
 * market data through the shared ``MarketDataPublisher`` (futures mode: ``pu`` chains) and user
@@ -13,8 +13,10 @@ Binance behaviours followed (see ``binance-protocol.md`` §2.5): conditional typ
 ``reduceOnly`` in hedge mode → -1106; reduce-only that would not reduce or would flip → -2022;
 GTX that would take → -5022 (switch ``gtx_reject=False`` for the old accept-then-expire
 behaviour); FOK that cannot fill → -5021; insufficient margin → -2019.
-Simplifications: open reduce-only orders are not resized when the position shrinks; STP uses
-the engine (EXPIRE_MAKER default), the expired side ends ``EXPIRED_IN_MATCH`` with ``er`` "1".
+Open closing orders (reduce-only, hedge closes) that no longer fit the position expire (``er`` "4");
+GTD orders expire at ``goodTillDate``. STP uses the engine (EXPIRE_MAKER default); the expired
+side ends ``EXPIRED_IN_MATCH`` with ``er`` "1". Not simulated: algo/conditional orders,
+liquidation, order modify (PUT), batch orders, priceMatch pricing (the field is echoed only).
 """
 from __future__ import annotations
 
@@ -157,7 +159,6 @@ class FuturesVenue:
         self.maker_fee = money.parse(config.futures_maker_fee)
         self.taker_fee = money.parse(config.futures_taker_fee)
         self.gtx_reject = True
-        self.accept_conditional = False
         self.accounts: Dict[int, FuturesAccount] = {}
         for account_id, acfg in enumerate(accounts):
             bal = acfg.futures_balances if acfg.futures_balances is not None else acfg.balances
@@ -285,8 +286,6 @@ class FuturesVenue:
                 "r": money.text(f.estimated_rate()), "T": self.next_funding_time()}
 
     def publish_mark_prices(self, every_3s: bool = True) -> None:
-        if self.hub is None:
-            return
         now = self.clock.now_ms()
         events = [self.mark_price_event(s, now) for s in self.symbols]
         for ev in events:
@@ -323,8 +322,7 @@ class FuturesVenue:
 
     # -- user events -----------------------------------------------------------------------------
     def _emit(self, account_id: int, event: dict) -> None:
-        if self.users is not None:
-            self.users.emit(account_id, event)
+        self.users.emit(account_id, event)
 
     def order_event(self, o: FuturesOrder, exec_type: str, now: int, fill=None) -> dict:
         sym = self.symbols[o.symbol]
@@ -407,7 +405,7 @@ class FuturesVenue:
         if side not in ("BUY", "SELL"):
             raise BinanceError(-1117, "Invalid side.")
         otype = _req(p, "type")
-        if otype in CONDITIONAL_TYPES and not self.accept_conditional:
+        if otype in CONDITIONAL_TYPES:  # moved to the Algo service (2025-12-09); not simulated
             raise BinanceError(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.")
         if otype not in ("LIMIT", "MARKET"):
             raise BinanceError(-1116, "Invalid orderType.")
