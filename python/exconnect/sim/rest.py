@@ -49,10 +49,14 @@ def parse_urlencoded(raw: bytes, part: str) -> dict[str, str]:
         if not pair:
             continue
         name, _, value = pair.partition("=")
-        name = unquote_plus(name)
+        try:
+            name = unquote_plus(name, errors="strict")
+            value = unquote_plus(value, errors="strict")
+        except UnicodeDecodeError:
+            raise errors.BinanceError(-1100, f"Illegal characters found in the {part}.")
         if name in out:
             raise errors.BinanceError(-1101, "Duplicate values for a parameter detected.")
-        out[name] = unquote_plus(value)
+        out[name] = value
     return out
 
 

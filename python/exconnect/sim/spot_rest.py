@@ -446,7 +446,15 @@ def add_routes(sim, venue) -> None:
         venue.user_streams.close_listen_key(call.require("listenKey"), call.account_id)
         return {}
 
+    async def empty_list(call):
+        return []
+
     r = api.route
+    # ccxt's default load_markets/fetch_currencies also ask these SAPI endpoints when keys are set;
+    # the simulator has no margin trading or wallet network data, so they answer empty lists.
+    r("GET", "/sapi/v1/margin/allPairs", empty_list, security=USER_STREAM)
+    r("GET", "/sapi/v1/margin/isolated/allPairs", empty_list, weight=10, security=SIGNED)
+    r("GET", "/sapi/v1/capital/config/getall", empty_list, weight=10, security=SIGNED)
     r("GET", "/api/v3/ping", ping)
     r("GET", "/api/v3/time", time_)
     r("GET", "/api/v3/exchangeInfo", exchange_info, weight=20)

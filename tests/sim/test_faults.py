@@ -1,0 +1,117 @@
+"""Fault injection, per config and at run time."""
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from exconnect.sim import Simulator, money
+from exconnect.sim.config import FaultConfig
+from sim_helpers import RestClient, make_config, recv_json, ws_api_call, ws_signed_params
+
+
+async def test_drop_ws_aborts_connections(sim, session):
+    ws1 = await session.ws_connect(f"{sim.spot_ws_url}/ws/btcusdt@trade")
+    ws2 = await session.ws_connect(f"{sim.spot_ws_url}/ws-api/v3")
+    assert sim.faults.drop_ws("market") == 1
+    msg = await asyncio.wait_for(ws1.receive(), 5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+    r = await ws_api_call(ws2, "ping")            # other kinds untouched
+    assert r["status"] == 200
+    assert sim.faults.drop_ws() == 1
+    msg = await asyncio.wait_for(ws2.receive(), 5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+
+
+async def test_depth_gap(sim, session):
+    async with session.ws_connect(f"{sim.spot_ws_url}/ws/btcusdt@depth@100ms") as ws:
+        await sim.spot.take("BTCUSDT", "BUY", "0.1")
+        first = await recv_json(ws, lambda m: m.get("e") == "depthUpdate")
+        sim.faults.depth_gap("BTCUSDT")
+        await sim.spot.take("BTCUSDT", "BUY", "0.1")
+        sim.spot.publisher.tick()          # this batch is dropped
+        await sim.spot.take("BTCUSDT", "SELL", "0.1")
+        nxt = await recv_json(ws, lambda m: m.get("e") == "depthUpdate")
+        assert nxt["U"] > first["u"] + 1
+
+
+async def test_rest_errors_and_timeouts_next(sim, client):
+    sim.faults.rest_errors_next(2, status=502)
+    r = await client.get("/api/v3/time")
+    assert r.status == 502 and r.body["code"] == -1001
+    assert (await client.get("/api/v3/time")).status == 502
+    assert (await client.get("/api/v3/time")).status == 200
+    sim.faults.rest_timeouts_next(1)
+    with pytest.raises(asyncio.TimeoutError):
+        await client.get("/api/v3/ping", timeout=0.3)
+    assert (await client.get("/api/v3/ping")).status == 200
+
+
+async def test_rest_error_not_executed(sim, client):
+    sim.faults.rest_errors_next(1)
+    r = await client.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001", price="50000")
+    assert r.status == 503 and sim.spot.open_orders(0) == []
+
+
+async def test_fault_path_filter_and_rates(session):
+    cfg = make_config(faults=FaultConfig(rest_error_rate=1.0))
+    async with Simulator(cfg) as sim:
+        c = RestClient(session, sim.spot_url)
+        assert (await c.get("/api/v3/ping")).status == 503
+        sim.faults.rest_fault_path = "/api/v3/order"
+        assert (await c.get("/api/v3/ping")).status == 200
+        sim.faults.clear()
+        assert (await c.get("/api/v3/order", {"symbol": "BTCUSDT", "orderId": 1}, signed=True)).status == 400
+
+
+async def test_rest_delay_still_answers(sim, client):
+    sim.faults.rest_delay_ms = 50
+    assert (await client.get("/api/v3/ping")).status == 200
+
+
+async def test_order_503_but_placed(sim, client):
+    sim.faults.order_503_but_placed_next(1)
+    r = await client.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001",
+                           price="50000", newClientOrderId="ghost")
+    assert r.status == 503
+    assert r.body == {"code": -1000, "msg": "Unknown error, please check your request or try again later."}
+    q = await client.get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": "ghost"}, signed=True)
+    assert q.status == 200 and q.body["status"] == "NEW"
+
+
+async def test_duplicate_and_reorder_user_events(sim, session, client):
+    ws = await session.ws_connect(sim.spot_ws_url + "/ws-api/v3")
+    await ws_api_call(ws, "userDataStream.subscribe.signature", ws_signed_params())
+    sim.faults.duplicate_user_events_next(1)
+    await client.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001", price="50000")
+    a = await recv_json(ws, lambda m: "event" in m)
+    b = await recv_json(ws, lambda m: "event" in m)
+    assert a == b and a["event"]["e"] == "executionReport"
+    c = await recv_json(ws, lambda m: "event" in m)
+    assert c["event"]["e"] == "outboundAccountPosition"
+    sim.faults.reorder_user_events_next(1)
+    await client.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001", price="50001")
+    first = await recv_json(ws, lambda m: "event" in m)
+    second = await recv_json(ws, lambda m: "event" in m)
+    assert first["event"]["e"] == "outboundAccountPosition" and second["event"]["e"] == "executionReport"
+    await ws.close()
+
+
+async def test_reordered_last_event_is_flushed(sim, session):
+    ws = await session.ws_connect(sim.spot_ws_url + "/ws-api/v3")
+    await ws_api_call(ws, "userDataStream.subscribe.signature", ws_signed_params())
+    sim.faults.reorder_user_events_next(1)
+    sim.spot.user_streams.emit(0, {"e": "balanceUpdate", "E": 1, "a": "X", "d": "1", "T": 1})
+    m = await recv_json(ws, lambda m: "event" in m, timeout=3)
+    assert m["event"]["a"] == "X"
+    await ws.close()
+
+
+async def test_clock_skew(sim, client):
+    sim.faults.clock_skew_ms = 30_000
+    r = await client.get("/api/v3/account", signed=True)
+    assert r.body["code"] == -1021
+    server = (await client.get("/api/v3/time")).body["serverTime"]
+    assert server - int(time.time() * 1000) > 25_000
+    r = await client.get("/api/v3/account", signed=True, timestamp=server)
+    assert r.status == 200
