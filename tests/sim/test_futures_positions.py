@@ -239,3 +239,45 @@ def test_next_funding_time_alignment():
     assert next_funding_time(eight_h, eight_h) == 2 * eight_h
     assert next_funding_time(eight_h - 1, eight_h) == eight_h
     assert next_funding_time(1_767_225_600_123, 2000) == 1_767_225_602_000
+
+
+# -- property: PnL accounting is exact (no money created or lost) ---------------------------------
+from hypothesis import given, settings, strategies as st
+
+fills = st.lists(
+    st.tuples(st.sampled_from(["BUY", "SELL"]), st.integers(1, 5000), st.integers(9000, 11000),
+              st.sampled_from([LONG, SHORT])),
+    min_size=1, max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(fills, st.integers(9000, 11000), st.booleans())
+def test_realized_plus_unrealized_equals_cash_flow(seq, mark_units, hedge):
+    """Σ realized + unrealized at mark == −Σ signed qty × price + final amount × mark, to within
+    one atom of rounding per fill (qty steps 0.001, prices whole, no fees)."""
+    a = FuturesAccount({"USDT": P("1000000")}, fee_maker=0, fee_taker=0)
+    if hedge:
+        a.set_dual_side(True, False)
+    cash = 0  # atoms²
+    for i, (side, lots, price_units, hedge_side) in enumerate(seq):
+        qty, price = lots * P("0.001"), P(price_units)
+        ps = BOTH
+        if hedge:  # a hedge close never exceeds what the side holds (the venue refuses that)
+            ps = hedge_side
+            closing = (ps == LONG) == (side == "SELL")
+            if closing:
+                qty = min(qty, abs(a.position("BTCUSDT", ps).amount))
+                if qty == 0:
+                    continue
+        a.apply_fill("BTCUSDT", ps, side, qty, price, False, i, i)
+        cash += (-qty if side == "BUY" else qty) * price
+    mark = P(mark_units)
+    realized = sum(p.realized for p in a.positions.values())
+    unrealized = a.unrealized({"BTCUSDT": mark})
+    final = sum(p.amount for p in a.positions.values())
+    if hedge:
+        assert a.position("BTCUSDT", LONG).amount >= 0 >= a.position("BTCUSDT", SHORT).amount
+    expected = (cash + final * mark) // 10**8
+    assert abs(realized + unrealized - expected) <= 2 * len(seq)
+    assert a.wallet["USDT"] == P("1000000") + realized
