@@ -8,7 +8,8 @@ from hypothesis import given, strategies as st
 from exconnect.types import (AddedToCostTradeFee, CancellationResult, DeductedFromReturnsTradeFee, FundingInfo,
                              LimitOrder, OpenOrder, OrderBookQueryResult, OrderBookRow, OrderState, OrderType,
                              OrderUpdate, Position, PositionAction, PositionMode, PositionSide, PriceType,
-                             TokenAmount, TradeFee, TradeFeeBase, TradeType, TradeUpdate, split_trading_pair,
+                             TokenAmount, TradeFee, TradeFeeBase, TradeFeeSchema, TradeType, TradeUpdate,
+                             split_trading_pair,
                              to_decimal)
 
 D = Decimal
@@ -161,3 +162,30 @@ def test_fee_json_round_trip_is_exact(cls, percent, token, flats):
     fee = cls(percent=percent, percent_token=token, flat_fees=[TokenAmount(t, a) for t, a in flats])
     back = TradeFeeBase.from_json(json.loads(json.dumps(fee.to_json())))
     assert back == fee and back.to_json() == fee.to_json()  # same text: exponents and trailing zeros kept
+
+
+@pytest.mark.parametrize("deducted, side, expected", [
+    (False, TradeType.BUY, AddedToCostTradeFee), (True, TradeType.BUY, DeductedFromReturnsTradeFee),
+    (False, TradeType.SELL, DeductedFromReturnsTradeFee), (True, TradeType.SELL, DeductedFromReturnsTradeFee)])
+def test_new_spot_fee_kind(deducted, side, expected):
+    schema = TradeFeeSchema(maker_percent_fee_decimal=D("0.001"), buy_percent_fee_deducted_from_returns=deducted)
+    fee = TradeFeeBase.new_spot_fee(schema, side, percent=D("1.1"), percent_token="HBOT",
+                                    flat_fees=[TokenAmount("COINALPHA", D("20"))])
+    assert type(fee) is expected
+    assert (fee.percent, fee.percent_token, fee.flat_fees) == (D("1.1"), "HBOT", [TokenAmount("COINALPHA", D(20))])
+
+
+@pytest.mark.parametrize("fee_token, action, expected", [
+    (None, PositionAction.OPEN, AddedToCostTradeFee), ("HBOT", PositionAction.OPEN, AddedToCostTradeFee),
+    ("HBOT", PositionAction.CLOSE, AddedToCostTradeFee), (None, PositionAction.CLOSE, DeductedFromReturnsTradeFee)])
+def test_new_perpetual_fee_kind(fee_token, action, expected):
+    schema = TradeFeeSchema(percent_fee_token=fee_token)
+    assert type(TradeFeeBase.new_perpetual_fee(schema, action, percent=D("0.0004"))) is expected
+
+
+def test_fee_schema_is_mutable_and_exact():
+    schema = TradeFeeSchema(maker_percent_fee_decimal="0.001", taker_percent_fee_decimal=D("0.001"))
+    schema.percent_fee_token = "BNB"
+    assert schema.percent_fee_token == "BNB" and schema.maker_percent_fee_decimal == D("0.001")
+    with pytest.raises(TypeError):
+        TradeFeeSchema(maker_percent_fee_decimal=0.001)

@@ -231,14 +231,53 @@ class DeductedFromReturnsTradeFee(TradeFee):
 _FEE_TYPES = {c.type_descriptor: c for c in (TradeFee, AddedToCostTradeFee, DeductedFromReturnsTradeFee)}
 
 
-class TradeFeeSchema(NamedTuple):
-    """Default fee levels of a venue (fractions, e.g. Decimal("0.001") for 0.1 %)."""
-    maker_percent_fee_decimal: Decimal = _ZERO
-    taker_percent_fee_decimal: Decimal = _ZERO
-    percent_fee_token: Optional[str] = None
-    buy_percent_fee_deducted_from_returns: bool = False
-    maker_fixed_fees: Tuple[TokenAmount, ...] = ()
-    taker_fixed_fees: Tuple[TokenAmount, ...] = ()
+class TradeFeeSchema:
+    """Default fee levels of a venue (fractions, e.g. Decimal("0.001") for 0.1 %); mutable, as Hummingbot's."""
+
+    __slots__ = ("maker_percent_fee_decimal", "taker_percent_fee_decimal", "percent_fee_token",
+                 "buy_percent_fee_deducted_from_returns", "maker_fixed_fees", "taker_fixed_fees")
+
+    def __init__(self, percent_fee_token: Optional[str] = None, maker_percent_fee_decimal: Any = _ZERO,
+                 taker_percent_fee_decimal: Any = _ZERO, buy_percent_fee_deducted_from_returns: bool = False,
+                 maker_fixed_fees: Optional[List[TokenAmount]] = None,
+                 taker_fixed_fees: Optional[List[TokenAmount]] = None):
+        self.percent_fee_token = percent_fee_token
+        self.maker_percent_fee_decimal = to_decimal(maker_percent_fee_decimal, "maker_percent_fee_decimal")
+        self.taker_percent_fee_decimal = to_decimal(taker_percent_fee_decimal, "taker_percent_fee_decimal")
+        self.buy_percent_fee_deducted_from_returns = bool(buy_percent_fee_deducted_from_returns)
+        self.maker_fixed_fees = list(maker_fixed_fees or [])
+        self.taker_fixed_fees = list(taker_fixed_fees or [])
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is TradeFeeSchema and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "TradeFeeSchema(" + ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__) + ")"
+
+
+def _new_spot_fee(cls, fee_schema: TradeFeeSchema, trade_type: TradeType, percent: Any = _ZERO,
+                  percent_token: Optional[str] = None, flat_fees: Optional[List[TokenAmount]] = None) -> TradeFee:
+    """Hummingbot's rule: a buy pays on top of its cost unless the schema deducts buy fees from
+    returns; a sell always has its fee deducted from what it returns."""
+    if trade_type is TradeType.BUY and not fee_schema.buy_percent_fee_deducted_from_returns:
+        return AddedToCostTradeFee(percent, percent_token, flat_fees)
+    return DeductedFromReturnsTradeFee(percent, percent_token, flat_fees)
+
+
+def _new_perpetual_fee(cls, fee_schema: TradeFeeSchema, position_action: PositionAction, percent: Any = _ZERO,
+                       percent_token: Optional[str] = None,
+                       flat_fees: Optional[List[TokenAmount]] = None) -> TradeFee:
+    """Hummingbot's rule: opening a position (or any fee in a dedicated fee token) is added to the
+    cost; closing without a fee token is deducted from the returns."""
+    if position_action is PositionAction.OPEN or fee_schema.percent_fee_token is not None:
+        return AddedToCostTradeFee(percent, percent_token, flat_fees)
+    return DeductedFromReturnsTradeFee(percent, percent_token, flat_fees)
+
+
+TradeFee.new_spot_fee = classmethod(_new_spot_fee)  # type: ignore[attr-defined]
+TradeFee.new_perpetual_fee = classmethod(_new_perpetual_fee)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------- order/trade updates
