@@ -223,3 +223,17 @@ async def test_small_endpoints(env):
     assert status == 400
     assert await c.err("GET", "/fapi/v1/order", symbol="BTCUSDT") == -1102
     assert await c.err("GET", "/fapi/v1/income", incomeType="BONUS") == -1100
+
+
+async def test_agg_trades_and_klines(env):
+    sim, c = env
+    await sim.futures.take("BTCUSDT", "BUY", "0.3")
+    await sim.futures.take("BTCUSDT", "SELL", "0.2")
+    _, aggs, _ = await c.public("/fapi/v1/aggTrades", symbol="BTCUSDT")
+    assert aggs and sum(float(a["q"]) for a in aggs) == pytest.approx(0.5)
+    assert all({"a", "p", "q", "f", "l", "T", "m"} <= set(a) for a in aggs)
+    _, k, _ = await c.public("/fapi/v1/klines", symbol="BTCUSDT", interval="1m")
+    assert len(k[-1]) == 12 and sum(float(x[5]) for x in k) == pytest.approx(0.5)
+    assert sum(float(x[9]) for x in k) == pytest.approx(0.3)  # taker-buy volume
+    status, body, _ = await c.public("/fapi/v1/klines", symbol="BTCUSDT", interval="7m")
+    assert (status, body["code"]) == (400, -1120)

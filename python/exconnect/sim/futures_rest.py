@@ -18,6 +18,9 @@ INCOME_TYPES = ("TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COM
                 "AUTO_EXCHANGE", "DELIVERED_SETTELMENT", "COIN_SWAP_DEPOSIT", "COIN_SWAP_WITHDRAW",
                 "POSITION_LIMIT_INCREASE_FEE", "STRATEGY_UMFUTURES_TRANSFER", "FEE_RETURN", "BFUSD_REWARD")
 SEVEN_DAYS_MS = 7 * 86400 * 1000
+KLINE_INTERVALS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000,
+                   "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000,
+                   "12h": 43_200_000, "1d": 86_400_000, "3d": 259_200_000, "1w": 604_800_000}
 T = money.text
 
 
@@ -44,6 +47,8 @@ def install(venue) -> None:
     add("GET", "/fapi/v1/exchangeInfo", R.exchange_info)
     add("GET", "/fapi/v1/depth", R.depth, weight=_depth_weight)
     add("GET", "/fapi/v1/trades", R.trades, weight=5)
+    add("GET", "/fapi/v1/aggTrades", R.agg_trades, weight=20)
+    add("GET", "/fapi/v1/klines", R.klines, weight=5)
     add("GET", "/fapi/v1/premiumIndex", R.premium_index, weight=_all_or_one(1, 10))
     add("GET", "/fapi/v1/fundingRate", R.funding_rate)
     add("GET", "/fapi/v1/fundingInfo", R.funding_info)
@@ -190,6 +195,49 @@ class FuturesRoutes:
         rows = list(tape)[-limit:]
         return [{"id": t.trade_id, "price": T(t.price), "qty": T(t.qty), "quoteQty": T(t.quote),
                  "time": t.time, "isBuyerMaker": t.buyer_maker} for t in rows]
+
+    async def agg_trades(self, call):
+        sym = self._symbol(call)
+        start, end, limit = self._window(call, 500, 1000)
+        from_id = call.get_int("fromId", lo=0)
+        aggs = self.v.market.tapes[sym.symbol].aggs
+        if from_id is not None:
+            rows = [a for a in aggs if a.agg_id >= from_id][:limit]
+        elif start is not None or end is not None:
+            rows = [a for a in aggs if (start is None or a.time >= start) and (end is None or a.time <= end)][:limit]
+        else:
+            rows = list(aggs)[-limit:]
+        return [{"a": a.agg_id, "p": T(a.price), "q": T(a.qty), "f": a.first_id, "l": a.last_id,
+                 "T": a.time, "m": a.buyer_maker} for a in rows]
+
+    async def klines(self, call):
+        """Candles from the recent trade tape (trades older than the tape are not kept)."""
+        sym = self._symbol(call)
+        width = KLINE_INTERVALS.get(call.get("interval") or "")
+        if width is None:
+            if call.get("interval") is None:
+                raise errors.mandatory("interval")
+            raise BinanceError(-1120, "Invalid interval.")
+        start, end, limit = self._window(call, 500, 1500)
+        candles: dict = {}
+        for t in self.v.market.tapes[sym.symbol].trades:
+            if (start is not None and t.time < start) or (end is not None and t.time > end):
+                continue
+            k = t.time - t.time % width
+            c = candles.get(k)
+            if c is None:
+                c = candles[k] = [t.price, t.price, t.price, t.price, 0, 0, 0, 0, 0]
+            c[1], c[2], c[3] = max(c[1], t.price), min(c[2], t.price), t.price
+            c[4] += t.qty
+            c[5] += t.quote
+            c[6] += 1
+            if not t.buyer_maker:  # taker bought
+                c[7] += t.qty
+                c[8] += t.quote
+        keys = sorted(candles)
+        keys = keys[:limit] if start is not None else keys[-limit:]
+        return [[k, T(c[0]), T(c[1]), T(c[2]), T(c[3]), T(c[4]), k + width - 1, T(c[5]), c[6], T(c[7]), T(c[8]), "0"]
+                for k, c in ((k, candles[k]) for k in keys)]
 
     def _premium(self, sym, now):
         f = self.v.funding[sym.symbol]
