@@ -41,8 +41,14 @@ async def test_leverage_and_config_update(env):
 
 async def test_margin_type(env):
     sim, c = env
+    key, ws = await user_socket(c, sim)
     assert await c.err("POST", "/fapi/v1/marginType", symbol="BTCUSDT", marginType="CROSSED") == -4046
     assert await c.ok("POST", "/fapi/v1/marginType", symbol="BTCUSDT", marginType="ISOLATED") == {"code": 200, "msg": "success"}
+    ev = await next_json(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE")
+    assert ev["a"]["m"] == "MARGIN_TYPE_CHANGE" and ev["a"]["P"][0]["mt"] == "isolated"
+    await ws.close()
+    cfg = {x["symbol"]: x for x in await c.ok("GET", "/fapi/v1/symbolConfig")}
+    assert cfg["BTCUSDT"]["marginType"] == "ISOLATED" and cfg["ETHUSDT"]["leverage"] == 20
     risk = await c.ok("GET", "/fapi/v2/positionRisk", symbol="BTCUSDT")
     assert risk[0]["marginType"] == "isolated"
     assert await c.err("POST", "/fapi/v1/marginType", symbol="BTCUSDT", marginType="ISOLATED") == -4046

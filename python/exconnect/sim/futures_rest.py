@@ -72,6 +72,7 @@ def install(venue) -> None:
     add("GET", "/fapi/v1/positionSide/dual", R.get_dual, security=SIGNED, weight=30)
     add("POST", "/fapi/v1/positionSide/dual", R.set_dual, security=SIGNED)
     add("GET", "/fapi/v1/accountConfig", R.account_config, security=SIGNED, weight=5)
+    add("GET", "/fapi/v1/symbolConfig", R.symbol_config, security=SIGNED, weight=5)
     add("GET", "/fapi/v1/income", R.income, security=SIGNED, weight=30)
     add("GET", "/fapi/v1/commissionRate", R.commission_rate, security=SIGNED, weight=20)
     # account state
@@ -415,6 +416,9 @@ class FuturesRoutes:
             acct.set_margin_type(sym.symbol, mt, has_orders)
         except Exception as e:
             raise BinanceError(getattr(e, "code", -1000), getattr(e, "msg", str(e)))
+        now = self.v.clock.now_ms()
+        self.v._emit(call.account_id, self.v.account_update(
+            call.account_id, sym.symbol, acct.position_sides(), now, reason="MARGIN_TYPE_CHANGE"))
         return {"code": 200, "msg": "success"}
 
     async def get_dual(self, call):
@@ -438,6 +442,16 @@ class FuturesRoutes:
         return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
                 "dualSidePosition": acct.dual_side, "updateTime": acct.update_time,
                 "multiAssetsMargin": False, "tradeGroupId": -1}
+
+    async def symbol_config(self, call):
+        acct = self.v.accounts[call.account_id]
+        out = []
+        for s in self._symbols(call):
+            lev = acct.leverage_of(s.symbol)
+            out.append({"symbol": s.symbol, "marginType": acct.margin_type_of(s.symbol),
+                        "isAutoAddMargin": False, "leverage": lev,
+                        "maxNotionalValue": money.trimmed(_max_notional(s, lev))})
+        return out
 
     async def income(self, call):
         sym = self._symbol(call, required=False)
