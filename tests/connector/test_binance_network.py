@@ -128,3 +128,30 @@ async def test_rate_limit_429_backs_off_with_retry_after(tmp_path):
         assert conn.throttler.blocked_for > 0
         assert not conn.throttler.within_capacity("/api/v3/ping")
         await conn.stop()
+
+
+async def test_wrong_secret_never_ready_and_says_why(sim, tmp_path, caplog):
+    conn = make_connector(sim, tmp_path, api_secret="wrong-secret-value")
+    with pytest.raises(TimeoutError, match="user_stream_initialized"):
+        await conn.start(timeout=1.5)
+    await conn.stop()
+    assert "wrong-secret-value" not in caplog.text
+
+
+async def test_all_trading_pairs_and_last_traded_prices(connector, sim):
+    pairs = await connector.all_trading_pairs()
+    assert set(pairs) >= {"BTC-USDT", "ETH-USDT"}
+    await sim.spot.take("BTCUSDT", "BUY", "0.001")
+    prices = await connector.get_last_traded_prices([PAIR])
+    assert prices[PAIR] > 0
+
+
+async def test_market_data_only_connector_needs_no_keys(sim, tmp_path, monkeypatch):
+    monkeypatch.delenv("EXCONNECT_BINANCE_API_KEY", raising=False)
+    monkeypatch.delenv("EXCONNECT_BINANCE_API_SECRET", raising=False)
+    conn = make_connector(sim, tmp_path, api_key=None, api_secret=None, trading_required=False)
+    await conn.start(timeout=20)
+    try:
+        assert conn.ready and conn.get_order_book(PAIR).get_price(True) > 0
+    finally:
+        await conn.stop()
