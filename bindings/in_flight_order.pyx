@@ -581,6 +581,10 @@ cdef class InFlightOrder:
             position=_PositionAction(self.position),
         )
 
+    def __reduce__(self):
+        # pickle/copy go through the exact json form (never through the C struct's raw fields)
+        return (_from_json, (self.to_json(),))
+
     def __eq__(self, other):
         if not isinstance(other, InFlightOrder):
             return NotImplemented
@@ -593,3 +597,7 @@ cdef class InFlightOrder:
                 f"{self._exchange_order_id!r}, trading_pair={self.trading_pair!r}, "
                 f"{self.order_type.name} {self.trade_type.name} {self.amount} @ {self.price}, "
                 f"state={_STATE_BY_VALUE[self._o.state].name}, executed={self.executed_amount_base})")
+
+
+def _from_json(data):
+    return InFlightOrder.from_json(data)

@@ -428,3 +428,14 @@ def test_from_json_bad_fields_are_value_errors_naming_the_field(key, value):
     j[key] = value
     with pytest.raises(ValueError):
         InFlightOrder.from_json(j)
+
+
+def test_pickle_and_copy_are_exact():
+    import copy
+    import pickle
+    o = make()
+    o.update_with_trade_update(tu("T1", "1.5", "0.12345678"))
+    for clone in (pickle.loads(pickle.dumps(o)), copy.copy(o), copy.deepcopy(o)):
+        assert clone == o and clone is not o
+        assert clone.executed_amount_quote == D("1.5") * D("0.12345678")
+        assert clone.update_with_trade_update(tu("T1", "1")) is False
