@@ -120,3 +120,31 @@ async def test_user_and_market_streams_share_a_combined_socket(env):
     a = await next_json(ws, lambda m: m["stream"] == "btcusdt@aggTrade")
     assert a["data"]["s"] == "BTCUSDT"
     await ws.close()
+
+
+@pytest.mark.parametrize("stream", ["btcusdt@depth", "btcusdt@depth@500ms"])
+async def test_depth_default_and_500ms_chains(env, stream):
+    sim, s = env
+    ws = await s.ws_connect(f"{sim.futures_ws_url}/public/stream?streams={stream}")
+    prev = None
+    for i in range(2):
+        await sim.futures.take("BTCUSDT", "BUY" if i else "SELL", "0.05")
+        ev = await next_json(ws, is_depth)
+        assert ev["stream"] == stream
+        if prev is not None:
+            assert ev["data"]["pu"] == prev["data"]["u"]
+        prev = ev
+    await ws.close()
+
+
+async def test_three_second_mark_price_streams(env):
+    sim, s = env
+    ws = await s.ws_connect(f"{sim.futures_ws_url}/market/stream?streams=ethusdt@markPrice/!markPrice@arr")
+    sim.futures.publish_mark_prices(every_3s=True)  # what the 1 s timer does every third tick
+    got = {}
+    while len(got) < 2:
+        m = await next_json(ws, lambda m: True)
+        got[m["stream"]] = m["data"]
+    assert got["ethusdt@markPrice"]["s"] == "ETHUSDT"
+    assert len(got["!markPrice@arr"]) == 2
+    await ws.close()
