@@ -58,7 +58,7 @@ cdef int64_t parse_bytes_round(const char *s, Py_ssize_t n, int scale, int mode)
     return out
 
 
-cdef object _as_text(object value):
+cdef object as_text(object value):
     """The decimal text of value as a str or bytes object (no copy for str/bytes)."""
     cdef object t = type(value)
     if t is _Decimal:
@@ -78,7 +78,7 @@ cdef object _as_text(object value):
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
-        return _as_text(int(value))
+        return as_text(int(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     raise TypeError(f"expected Decimal, str, bytes or int, got {type(value).__name__}")
@@ -91,16 +91,24 @@ cdef inline const char *_ptr(object text, Py_ssize_t *n) except NULL:
     return PyUnicode_AsUTF8AndSize(text, n)
 
 
+cdef int parse_text(object text, int scale, int mode, int64_t *out) except -1:
+    cdef Py_ssize_t n = 0
+    cdef const char *p = _ptr(text, &n)
+    if mode == PARSE_EXACT:
+        return fx_parse(p, <size_t>n, scale, out)
+    return fx_parse_round(p, <size_t>n, scale, mode, out)
+
+
 cdef int64_t to_fixed(object value, int scale) except? -1:
     cdef Py_ssize_t n = 0
-    cdef object text = _as_text(value)
+    cdef object text = as_text(value)
     cdef const char *p = _ptr(text, &n)
     return parse_bytes(p, n, scale)
 
 
 cdef int64_t to_fixed_round(object value, int scale, int mode) except? -1:
     cdef Py_ssize_t n = 0
-    cdef object text = _as_text(value)
+    cdef object text = as_text(value)
     cdef const char *p = _ptr(text, &n)
     return parse_bytes_round(p, n, scale, mode)
 

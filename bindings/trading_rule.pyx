@@ -27,7 +27,8 @@ from libc.stdint cimport int64_t, INT64_MAX
 from exconnect.native.cfixed cimport (
     FX_OK, FX_FLOOR, FX_MAX_SCALE, fx_pow10, fx_quantize, fx_mul_cmp, fx_digits, fx_strerror,
 )
-from exconnect.native.fixed cimport to_fixed, to_fixed_round, to_decimal
+from exconnect.native.fixed cimport to_decimal, as_text, parse_text, PARSE_EXACT
+from exconnect.native.cfixed cimport FX_ERR_PRECISION
 
 cdef object _Decimal = Decimal
 cdef object _D0 = Decimal(0)
@@ -247,32 +248,54 @@ cdef class TradingRule:
 
     # ---- Decimal API -------------------------------------------------------------
     def quantize_order_price(self, price):
-        """Floor price to the price quantum (tick, and significant digits if limited)."""
-        cdef int64_t p
+        """Floor price to the price quantum (tick, and significant digits if limited).
+
+        A Decimal already on the grid is returned as is (same object)."""
+        cdef int64_t p = 0, q
+        cdef int st
+        cdef object text
         if self.price_fast:
-            try:
-                p = to_fixed_round(price, self.price_scale, FX_FLOOR)
-            except ValueError:
-                pass  # out of int64 range or garbage: the exact path decides
-            else:
+            text = as_text(price)
+            st = parse_text(text, self.price_scale, PARSE_EXACT, &p)
+            if st == FX_ERR_PRECISION:
+                st = parse_text(text, self.price_scale, FX_FLOOR, &p)
+            elif st == FX_OK:
+                q = self.c_quantize_price(p)
+                if q == p and type(price) is _Decimal:
+                    return price
+                return to_decimal(q, self.price_scale)
+            if st == FX_OK:
                 return to_decimal(self.c_quantize_price(p), self.price_scale)
+            # out of int64 range or garbage: the exact path decides
         d = _dec(price, "price")
         return _floor_to(d, self._price_quantum(d))
 
     def quantize_order_amount(self, amount, price=None):
-        """Floor amount to the step; 0 below the minimum size or the minimum notional at price."""
-        cdef int64_t a, p = 0, q
+        """Floor amount to the step; 0 below the minimum size or the minimum notional at price.
+
+        A Decimal already on the step grid that passes is returned as is (same object)."""
+        cdef int64_t a = 0, p = 0, q
+        cdef int st
+        cdef bint exact
+        cdef object text
         if self.size_fast:
-            try:
-                a = to_fixed_round(amount, self.size_scale, FX_FLOOR)
-                if price is not None:
-                    p = to_fixed(price, self.price_scale) if self.price_fast else -1
-            except ValueError:
-                pass
-            else:
-                if p >= 0 and a >= 0 and (p == 0 or self.notional_fast):
-                    q = self.c_quantize_amount(a, p)
-                    return to_decimal(q // fx_pow10[self.size_scale - self.step_scale], self.step_scale)
+            text = as_text(amount)
+            st = parse_text(text, self.size_scale, PARSE_EXACT, &a)
+            exact = st == FX_OK
+            if st == FX_ERR_PRECISION:
+                st = parse_text(text, self.size_scale, FX_FLOOR, &a)
+            if st == FX_OK and a >= 0 and price is not None:
+                if self.price_fast and self.notional_fast:
+                    st = parse_text(as_text(price), self.price_scale, PARSE_EXACT, &p)
+                    if p < 0:
+                        st = -1
+                else:
+                    st = -1
+            if st == FX_OK and a >= 0:
+                q = self.c_quantize_amount(a, p)
+                if exact and q == a and type(amount) is _Decimal:
+                    return amount
+                return to_decimal(q // fx_pow10[self.size_scale - self.step_scale], self.step_scale)
         return self._quantize_amount_exact(_dec(amount, "amount"),
                                            None if price is None else _dec(price, "price"))
 

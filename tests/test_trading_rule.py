@@ -197,3 +197,13 @@ def test_out_of_int64_range_inputs_take_the_exact_path():
     huge = D("123456789012345678901234567.891")
     assert rule.quantize_order_price(huge) == D("123456789012345678901234567.89")
     assert rule.quantize_order_amount(huge) == D("123456789012345678901234567.89100")
+
+
+def test_on_grid_decimals_come_back_unchanged_and_off_grid_at_the_tick_exponent():
+    rule = binance_btcusdt()
+    price, amount = D("29999.99000000"), D("0.00100000")
+    assert rule.quantize_order_price(price) is price
+    assert rule.quantize_order_amount(amount) is amount
+    assert str(rule.quantize_order_price(D("29999.991"))) == "29999.99"
+    assert str(rule.quantize_order_amount(D("0.001001"))) == "0.00100"
+    assert rule.quantize_order_price("29999.99") == price  # str in, Decimal out
