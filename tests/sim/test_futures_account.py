@@ -207,3 +207,23 @@ async def test_gtd_order_expires(env):
                        quantity="0.010", price="50000", goodTillDate=now + 1000) == -4129
     assert sim.futures.expire_good_till(now + 700_000) == 1  # what the 1 s timer does when the time comes
     assert (await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=o["orderId"]))["status"] == "EXPIRED"
+
+
+async def test_deposit_helper(env):
+    sim, c = env
+    key, ws = await user_socket(c, sim)
+    before = sim.futures.wallet_balance()
+    sim.futures.deposit(0, "250.5")
+    ev = await next_json(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE")
+    assert ev["a"]["m"] == "DEPOSIT" and ev["a"]["B"][0]["bc"] == "250.50000000"
+    bal = await c.ok("GET", "/fapi/v2/balance")
+    assert float(bal[0]["balance"]) == float(before) + 250.5
+    inc = await c.ok("GET", "/fapi/v1/income", incomeType="TRANSFER")
+    assert inc[-1]["income"] == "250.50000000"
+    with pytest.raises(TypeError):
+        sim.futures.deposit(0, 1.5)
+    with pytest.raises(ValueError):
+        sim.futures.deposit(0, "-99999999")
+    await ws.close()
+    await sim.futures.take("BTCUSDT", "BUY", "0.01")
+    assert sim.futures.position_amount("BTCUSDT") == "0.00000000"

@@ -723,6 +723,33 @@ class FuturesVenue:
         self.agents.reseed(sym.symbol, p, levels)
         self.funding[sym.symbol].update_mark(self._mid(sym.symbol))
 
+    def deposit(self, account_id: int, amount, asset: str = "USDT") -> None:
+        """Test helper: credit (negative: debit) the futures wallet; ACCOUNT_UPDATE m=DEPOSIT and
+        an income row TRANSFER, as a transfer from spot would produce."""
+        if asset.upper() != "USDT":
+            raise ValueError("deposit: the simulated futures wallet holds USDT only")
+        if isinstance(amount, float):
+            raise TypeError(f"deposit: float {amount!r} is not exact; pass a string or Decimal")
+        acct = self.accounts[account_id]
+        delta = money.parse(str(amount))
+        if acct.wallet["USDT"] + delta < 0:
+            raise ValueError("deposit: wallet balance would go negative")
+        acct.wallet["USDT"] += delta
+        now = self.clock.now_ms()
+        acct._add_income("", "TRANSFER", delta, now, "")
+        wb = money.text(acct.wallet["USDT"])
+        self._emit(account_id, {"e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": {
+            "m": "DEPOSIT" if delta >= 0 else "WITHDRAW",
+            "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": money.text(delta)}], "P": []}})
+
+    def position_amount(self, symbol: str, position_side: str = BOTH, account_id: int = 0) -> str:
+        """Test convenience: signed position size as a decimal string."""
+        pos = self.accounts[account_id].positions.get((symbol.upper(), position_side.upper()))
+        return money.text(pos.amount if pos else 0)
+
+    def wallet_balance(self, account_id: int = 0) -> str:
+        return money.text(self.accounts[account_id].wallet["USDT"])
+
     def set_index_premium(self, symbol: str, premium) -> None:
         """Make index = mark / (1 + premium) (drives the funding rate; see funding.py)."""
         f = self.funding[self.symbol(symbol.upper()).symbol]
