@@ -13,11 +13,13 @@ from typing import Dict, List, Optional
 
 COMMANDS: Dict[str, str] = {
     "replay": "exconnect.replay.command",
+    "demo": "exconnect.demo",
 }
 
 # One-line help shown in `exconnect --help`, without importing every subcommand.
 _SUMMARIES: Dict[str, str] = {
     "replay": "replay a Binance depth workload into the order book and show it live",
+    "demo": "market-making demo on the embedded Binance-compatible simulator (spot or perp)",
 }
 
 
