@@ -80,6 +80,11 @@ async def run(iterations: int = 200) -> list:
         if params.method == "POST" and params.url.path == "/api/v3/order":
             sent_at["t"] = time.perf_counter_ns()
 
+    async def on_start(session, ctx, params):
+        if params.method == "POST" and params.url.path == "/api/v3/order":
+            sent_at["start"] = time.perf_counter_ns()
+
+    trace.on_request_start.append(on_start)
     trace.on_request_headers_sent.append(on_headers)
     proc, url = await _start_sim_process()
     driver = aiohttp.ClientSession()
@@ -114,12 +119,14 @@ async def run(iterations: int = 200) -> list:
                 # ---- tick-to-order
                 state = {"armed": False}
                 marks = []
+                phases = {}
 
                 def strategy(pair, book):
                     if state["armed"]:
                         state["armed"] = False
                         marks.append(time.perf_counter_ns() - frame_at["t"])
                         conn.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, book.get_price(False) - Decimal("2000"))
+                        sent_at["buy_returned"] = time.perf_counter_ns()
 
                 tracker.add_update_listener(strategy)
                 tick_to_order = []
@@ -132,10 +139,15 @@ async def run(iterations: int = 200) -> list:
                         await asyncio.sleep(0.0005)
                     if "t" in sent_at:
                         tick_to_order.append(sent_at["t"] - frame_at["t"])
+                        phases.setdefault("buy_call", []).append(sent_at["buy_returned"] - frame_at["t"] - marks[-1])
+                        phases.setdefault("buy_to_request_start", []).append(sent_at["start"] - sent_at["buy_returned"])
+                        phases.setdefault("request_start_to_wire", []).append(sent_at["t"] - sent_at["start"])
                     await asyncio.sleep(0.005)
                 tracker.remove_update_listener(strategy)
                 results.append(summary("tick_to_order", tick_to_order))
                 results.append(summary("frame_to_strategy_callback", marks))
+                for name, values in phases.items():
+                    results.append(summary(name, values))
                 await conn.cancel_all(10)
 
                 # ---- order and cancel round trips
