@@ -199,15 +199,17 @@ cdef class InFlightOrder:
             raise TypeError(f"exchange_order_id must be str or None, got {type(exchange_order_id).__name__}")
         if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1:
             raise ValueError(f"leverage must be an int >= 1, got {leverage!r}")
-        if isinstance(creation_timestamp, bool) or not isinstance(creation_timestamp, (int, float)):
+        if type(creation_timestamp) is not float and (
+                isinstance(creation_timestamp, bool) or not isinstance(creation_timestamp, int)):
             raise TypeError(f"creation_timestamp must be a number, got {type(creation_timestamp).__name__}")
         if price is not None:
             if type(price) is not _Decimal:
                 price = _to_decimal(price, "price", True)
-            elif not price.is_finite() and not price.is_nan():
+            if price.is_finite():
+                if price.is_signed():
+                    raise ValueError(f"price must not be negative, got {price}")
+            elif not price.is_nan():
                 raise ValueError(f"price must be finite (or NaN for none), got {price}")
-            if price.is_signed() and not price.is_nan():
-                raise ValueError(f"price must not be negative, got {price}")
         if type(amount) is not _Decimal:
             amount = _to_decimal(amount, "amount")
         cdef int64_t fx_amount = _fx(amount, "amount")
@@ -469,7 +471,7 @@ cdef class InFlightOrder:
         if not self._is_mine(t[1], t[2]):
             return 0
         ts = t[4]
-        if isinstance(ts, bool) or not isinstance(ts, (int, float)):
+        if type(ts) is not float and (isinstance(ts, bool) or not isinstance(ts, int)):
             raise TypeError(f"fill_timestamp must be a number, got {type(ts).__name__}")
         if not isinstance(t[8], _TradeFee):
             raise TypeError(f"fee must be a TradeFee, got {type(t[8]).__name__}")
