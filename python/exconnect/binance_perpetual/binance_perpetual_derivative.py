@@ -1,0 +1,778 @@
+"""Binance USDⓈ-M perpetual connector (Hummingbot's Derivative interface on exconnect's framework).
+
+Built on the spot connector (signing, clock-error retry, symbol map, trade back-stop, order
+outcome rules) with the futures wire: ``/fapi`` paths, positions, leverage, position mode,
+funding. Construct from configuration — the same code talks to Binance or the simulator::
+
+    BinancePerpetualDerivative(api_key, api_secret, trading_pairs=["BTC-USDT"])
+    BinancePerpetualDerivative.from_base_urls(sim.futures_url, api_key="sim-key", api_secret="sim-secret",
+                                              trading_pairs=["BTC-USDT"])
+
+Order requests: LIMIT → timeInForce GTC, LIMIT_MAKER → LIMIT + GTX (post-only), MARKET. In HEDGE
+mode ``positionSide`` follows the position action (OPEN buy → LONG, OPEN sell → SHORT, CLOSE buy →
+SHORT, CLOSE sell → LONG); in ONEWAY mode a CLOSE is sent ``reduceOnly``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from decimal import Decimal
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from exconnect.binance.binance_exchange import BinanceExchange, _fmt
+from exconnect.connector.exchange_base import ExchangeBase
+from exconnect.connector.web import ReconnectBackoff, RequestRejected, UnknownOutcomeError
+from exconnect.events import (AccountEvent, FundingInfoUpdate, FundingPaymentCompletedEvent, MarketEvent,
+                              PositionModeChangeEvent)
+from exconnect.types import (AddedToCostTradeFee, FundingInfo, OpenOrder, OrderState, OrderType, OrderUpdate,
+                             Position, PositionAction, PositionMode, PositionSide, TokenAmount, TradeFeeSchema,
+                             TradeType, TradeUpdate)
+
+from . import binance_perpetual_constants as CONSTANTS
+from .binance_perpetual_order_book_data_source import BinancePerpetualAPIOrderBookDataSource
+from .binance_perpetual_user_stream_data_source import BinancePerpetualUserStreamDataSource
+from .funding_payments import FundingPaymentStore
+from .perpetual_trading import PerpetualTrading
+
+__all__ = ["BinancePerpetualDerivative"]
+
+_log = logging.getLogger(__name__)
+_ZERO = Decimal(0)
+_STATE = {
+    "NEW": OrderState.OPEN, "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED, "FILLED": OrderState.FILLED,
+    "CANCELED": OrderState.CANCELED, "REJECTED": OrderState.FAILED, "EXPIRED": OrderState.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderState.EXPIRED, "NEW_INSURANCE": OrderState.OPEN, "NEW_ADL": OrderState.OPEN,
+}
+
+
+class BinancePerpetualDerivative(BinanceExchange):
+    DEFAULT_FEE_SCHEMA = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.0002"),
+                                        taker_percent_fee_decimal=Decimal("0.0005"),
+                                        buy_percent_fee_deducted_from_returns=False)
+
+    def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
+                 trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
+                 urls: Optional[CONSTANTS.BinancePerpetualUrls] = None, domain: str = CONSTANTS.DEFAULT_DOMAIN,
+                 client_order_id_prefix: str = CONSTANTS.BROKER_ID,
+                 funding_payment_span: Sequence[int] = (0, 0),
+                 funding_fee_poll_interval: float = CONSTANTS.FUNDING_FEE_POLL_INTERVAL_S,
+                 listen_key_keepalive_interval: float = CONSTANTS.LISTEN_KEY_KEEPALIVE_S,
+                 **kwargs: Any) -> None:
+        trading_pairs = list(dict.fromkeys(trading_pairs))
+        self._perpetual = PerpetualTrading(trading_pairs, funding_payment_span)
+        if funding_fee_poll_interval <= 0 or listen_key_keepalive_interval <= 0:
+            raise ValueError("funding_fee_poll_interval and listen_key_keepalive_interval must be positive")
+        self._funding_fee_poll_interval = float(funding_fee_poll_interval)
+        self._listen_key_keepalive_interval = float(listen_key_keepalive_interval)
+        self._position_mode_initialized = False
+        self._funding_task: Optional[asyncio.Task] = None
+        self._funding_again = False
+        self._funding_store: Optional[FundingPaymentStore] = None
+        if urls is None:
+            urls = (CONSTANTS.BinancePerpetualUrls.from_env() if domain == CONSTANTS.DEFAULT_DOMAIN
+                    else CONSTANTS.BinancePerpetualUrls.production(domain))
+        super().__init__(api_key, api_secret, trading_pairs, trading_required=trading_required, urls=urls,
+                         domain=domain, client_order_id_prefix=client_order_id_prefix, **kwargs)
+        funding_path = None
+        if self._store is not None:
+            funding_path = os.path.join(os.path.dirname(os.path.abspath(self._store.path)),
+                                        f"{self.store_name}_funding.sqlite")
+        self._funding_store = FundingPaymentStore(funding_path, self.store_name)
+
+    @classmethod
+    def from_base_urls(cls, rest_url: str, ws_url: Optional[str] = None, **kwargs: Any) -> "BinancePerpetualDerivative":
+        """Connector for a Binance-futures-compatible host (e.g. ``sim.futures_url``)."""
+        return cls(urls=CONSTANTS.BinancePerpetualUrls.from_base(rest_url, ws_url), **kwargs)
+
+    def __repr__(self) -> str:
+        return (f"BinancePerpetualDerivative(pairs={self._trading_pairs}, rest={self._urls.rest!r}, "
+                f"auth={self._auth!r})")
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def name(self) -> str:
+        return "binance_perpetual" if self._domain == CONSTANTS.DEFAULT_DOMAIN else f"binance_perpetual_{self._domain}"
+
+    @property
+    def rate_limits_rules(self) -> list:
+        return CONSTANTS.RATE_LIMITS
+
+    @property
+    def unknown_outcome_error_codes(self) -> frozenset:
+        return CONSTANTS.UNKNOWN_OUTCOME_CODES
+
+    @property
+    def client_order_id_max_length(self) -> int:
+        return CONSTANTS.MAX_ORDER_ID_LEN
+
+    def _fee_class(self):
+        return AddedToCostTradeFee
+
+    @staticmethod
+    def _fee(asset: Optional[str], amount: Any) -> AddedToCostTradeFee:
+        if not asset:
+            return AddedToCostTradeFee()
+        return AddedToCostTradeFee(percent_token=asset, flat_fees=[TokenAmount(asset, Decimal(amount))])
+
+    # ------------------------------------------------------------------ derivative state
+    @property
+    def account_positions(self) -> Dict[str, Position]:
+        return self._perpetual.account_positions
+
+    def get_position(self, trading_pair: str, side: Optional[PositionSide] = None) -> Optional[Position]:
+        return self._perpetual.get_position(trading_pair, side)
+
+    @property
+    def position_mode(self) -> PositionMode:
+        return self._perpetual.position_mode
+
+    def supported_position_modes(self) -> List[PositionMode]:
+        return [PositionMode.ONEWAY, PositionMode.HEDGE]
+
+    def get_leverage(self, trading_pair: str) -> int:
+        return self._perpetual.get_leverage(trading_pair)
+
+    @property
+    def funding_payment_span(self) -> List[int]:
+        return self._perpetual.funding_payment_span
+
+    @property
+    def _funding_info(self) -> Dict[str, FundingInfo]:
+        return self._perpetual.funding_info
+
+    def get_funding_info(self, trading_pair: str) -> FundingInfo:
+        return self._perpetual.get_funding_info(trading_pair)
+
+    @property
+    def funding_payments(self) -> List[Dict[str, Any]]:
+        """Every funding payment this connector recorded (persisted), oldest first."""
+        return self._funding_store.payments() if self._funding_store is not None else []
+
+    @property
+    def status_dict(self) -> Dict[str, bool]:
+        status = super().status_dict
+        status["funding_info"] = self._perpetual.is_funding_info_initialized()
+        if self._trading_required:
+            status["position_mode"] = self._position_mode_initialized
+        return status
+
+    # ------------------------------------------------------------------ data sources
+    def _create_order_book_data_source(self):
+        return BinancePerpetualAPIOrderBookDataSource(self._trading_pairs, self._rest, self._urls,
+                                                      on_mark_price=self._on_mark_price)
+
+    def _create_user_stream_data_source(self):
+        return BinancePerpetualUserStreamDataSource(self._auth, self._rest, self._urls,
+                                                    keepalive_interval=self._listen_key_keepalive_interval)
+
+    # ------------------------------------------------------------------ REST basics
+    async def _ping(self) -> None:
+        await self._api_get(CONSTANTS.PING_PATH)
+
+    async def _get_server_time_ms(self) -> float:
+        answer = await self._api_get(CONSTANTS.SERVER_TIME_PATH)
+        return float(answer["serverTime"])
+
+    # ------------------------------------------------------------------ trading rules
+    async def _update_trading_rules(self) -> None:
+        await self._update_time_synchronizer()
+        info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
+        self._apply_rate_limits(info.get("rateLimits") or [])
+        self._initialize_trading_pair_symbols_from_exchange_info(info)
+        rules = self._format_trading_rules(info)
+        self._trading_rules = {r.trading_pair: r for r in rules}
+
+    def _apply_rate_limits(self, rate_limits: List[Dict[str, Any]]) -> None:
+        for rl in rate_limits:
+            try:
+                kind = rl["rateLimitType"]
+                seconds = CONSTANTS.interval_seconds(rl["interval"], rl["intervalNum"])
+                limit = int(rl["limit"])
+            except (KeyError, ValueError, TypeError):
+                continue
+            if kind == CONSTANTS.REQUEST_WEIGHT and seconds == 60:
+                pool = CONSTANTS.REQUEST_WEIGHT
+            elif kind == "ORDERS" and seconds == 10:
+                pool = CONSTANTS.ORDERS_10S
+            elif kind == "ORDERS" and seconds == 60:
+                pool = CONSTANTS.ORDERS_1MIN
+            else:
+                continue
+            current = self._throttler.limit(pool)
+            if current is None or current.limit != limit or current.time_interval != seconds:
+                self._throttler.update_pool_limit(pool, limit, seconds)
+
+    @staticmethod
+    def is_exchange_information_valid(symbol_info: Dict[str, Any]) -> bool:
+        # Delivery contracts (BTCUSDT_230331) share the endpoint: only perpetuals are ours.
+        return symbol_info.get("status") == "TRADING" and symbol_info.get("contractType") == "PERPETUAL"
+
+    def _format_trading_rules(self, exchange_info: Dict[str, Any]) -> list:
+        from exconnect.native.trading_rule import TradingRule
+        rules = []
+        for s in exchange_info.get("symbols", ()):
+            if not self.is_exchange_information_valid(s):
+                continue
+            try:
+                pair = f"{s['baseAsset']}-{s['quoteAsset']}"
+                filters = {f["filterType"]: f for f in s["filters"]}
+                price_filter = filters["PRICE_FILTER"]
+                lot = filters["LOT_SIZE"]
+                min_notional = filters.get("MIN_NOTIONAL") or {}
+                margin = s.get("marginAsset") or s["quoteAsset"]
+                rules.append(TradingRule(
+                    trading_pair=pair, min_order_size=Decimal(lot["minQty"]), max_order_size=Decimal(lot["maxQty"]),
+                    min_price_increment=Decimal(price_filter["tickSize"]),
+                    min_base_amount_increment=Decimal(lot["stepSize"]),
+                    min_notional_size=Decimal(min_notional.get("notional", "0")),
+                    buy_order_collateral_token=margin, sell_order_collateral_token=margin))
+            except Exception:
+                _log.exception("Error parsing the trading pair rule %s. Skipping.", s)
+        return rules
+
+    async def all_trading_pairs(self) -> List[str]:
+        try:
+            info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return []
+        return [f"{s['baseAsset']}-{s['quoteAsset']}" for s in info.get("symbols", ())
+                if self.is_exchange_information_valid(s)]
+
+    async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, Decimal]:
+        out = {}
+        for pair in trading_pairs:
+            t = await self._api_get(CONSTANTS.TICKER_PRICE_CHANGE_PATH,
+                                    {"symbol": self.exchange_symbol_associated_to_pair(pair)})
+            out[pair] = Decimal(t["lastPrice"])
+        return out
+
+    # ------------------------------------------------------------------ placing
+    def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
+            price: Decimal = Decimal("NaN"), position_action: Any = PositionAction.OPEN, **kwargs: Any) -> str:
+        return self._submit(True, trading_pair, amount, order_type, price, position_action=position_action, **kwargs)
+
+    def sell(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
+             price: Decimal = Decimal("NaN"), position_action: Any = PositionAction.OPEN, **kwargs: Any) -> str:
+        return self._submit(False, trading_pair, amount, order_type, price, position_action=position_action, **kwargs)
+
+    async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
+                            order_type: OrderType, price: Optional[Decimal] = None,
+                            position_action: Any = PositionAction.OPEN, **kwargs: Any) -> str:
+        return await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
+                                           position_action=position_action, **kwargs)
+
+    def _position_action_problem(self, position_action: Any) -> Tuple[Optional[PositionAction], Optional[str]]:
+        try:
+            action = position_action if isinstance(position_action, PositionAction) else PositionAction(position_action)
+        except ValueError:
+            return None, f"position_action must be PositionAction.OPEN or CLOSE, got {position_action!r}"
+        if action is PositionAction.NIL and self.position_mode is PositionMode.HEDGE:
+            return None, "position_action OPEN or CLOSE is required in HEDGE mode (it decides the position side)"
+        return action, None
+
+    def _prepare_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                       order_type: OrderType, price: Decimal, position_action: Any = PositionAction.OPEN,
+                       **kwargs: Any):
+        action, reason = self._position_action_problem(position_action)
+        if reason is not None:
+            _log.warning("Order %s has failed: %s", order_id, reason)
+            self._schedule_failure(order_id, trading_pair, order_type, trade_type, amount, price, reason)
+            return None
+        kwargs["_perpetual"] = (self.get_leverage(trading_pair), action)
+        return super()._prepare_order(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
+
+    def _order_extra_kwargs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        if "_perpetual" in kwargs:
+            leverage, action = kwargs["_perpetual"]
+            return {"leverage": leverage, "position": action}
+        out: Dict[str, Any] = {}     # start_tracking_order(..., leverage=, position=)
+        if kwargs.get("leverage") is not None:
+            out["leverage"] = int(kwargs["leverage"])
+        position = kwargs.get("position", kwargs.get("position_action"))
+        if position is not None:
+            out["position"] = position
+        return out
+
+    def _order_params(self, order) -> Dict[str, Any]:
+        is_buy = order.trade_type is TradeType.BUY
+        params: Dict[str, Any] = {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "side": "BUY" if is_buy else "SELL",
+            "type": "MARKET" if order.order_type is OrderType.MARKET else "LIMIT",
+            "quantity": _fmt(order.amount),
+            "newClientOrderId": order.client_order_id,
+            "newOrderRespType": "RESULT",
+        }
+        if order.order_type is OrderType.LIMIT:
+            params["price"] = _fmt(order.price)
+            params["timeInForce"] = "GTC"
+        elif order.order_type is OrderType.LIMIT_MAKER:
+            params["price"] = _fmt(order.price)
+            params["timeInForce"] = "GTX"
+        closing = order.position == PositionAction.CLOSE.value
+        if self.position_mode is PositionMode.HEDGE:
+            params["positionSide"] = ("SHORT" if is_buy else "LONG") if closing else ("LONG" if is_buy else "SHORT")
+        elif closing:
+            params["reduceOnly"] = "true"
+        return params
+
+    async def _place_order(self, order) -> Tuple[OrderUpdate, List[TradeUpdate]]:
+        answer = await self._api_post(CONSTANTS.ORDER_PATH, self._order_params(order), is_auth_required=True)
+        try:
+            update = self._order_update_from_rest(order, answer, answer.get("updateTime"))
+        except UnknownOutcomeError:
+            raise
+        except Exception as e:
+            raise UnknownOutcomeError(f"unparsable order answer for {order.client_order_id}: {e!r}") from e
+        return update, []      # fills come from the user stream / userTrades (the answer has none)
+
+    def _order_update_from_rest(self, order, data: Dict[str, Any], timestamp_ms: Optional[int] = None) -> OrderUpdate:
+        status = data.get("status", "NEW")
+        state = _STATE.get(status)
+        if state is None:
+            raise UnknownOutcomeError(f"unknown Binance futures order status {status!r}")
+        ts = timestamp_ms or data.get("updateTime") or data.get("time") or time.time() * 1000
+        misc: Dict[str, Any] = {}
+        if data.get("executedQty") is not None:
+            misc["executed_amount_base"] = Decimal(data["executedQty"])
+        return OrderUpdate(order.trading_pair, ts / 1000.0, state, order.client_order_id,
+                           str(data["orderId"]) if data.get("orderId") is not None else None, misc or None)
+
+    async def _place_cancel(self, order) -> Optional[OrderUpdate]:
+        answer = await self._api_delete(CONSTANTS.ORDER_PATH, {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "origClientOrderId": order.client_order_id}, is_auth_required=True)
+        return self._order_update_from_rest(order, answer, answer.get("updateTime"))
+
+    def _is_order_not_found_during_cancelation_error(self, e: BaseException) -> bool:
+        return isinstance(e, RequestRejected) and e.code in (CONSTANTS.UNKNOWN_ORDER_ERROR_CODE,
+                                                             CONSTANTS.ORDER_NOT_EXIST_ERROR_CODE)
+
+    def _is_order_not_found_during_status_update_error(self, e: BaseException) -> bool:
+        return isinstance(e, RequestRejected) and e.code == CONSTANTS.ORDER_NOT_EXIST_ERROR_CODE
+
+    async def _request_order_status(self, order) -> OrderUpdate:
+        answer = await self._api_get(CONSTANTS.ORDER_PATH, {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "origClientOrderId": order.client_order_id}, is_auth_required=True)
+        return self._order_update_from_rest(order, answer)
+
+    def _trade_from_my_trades_row(self, row: Dict[str, Any], order) -> TradeUpdate:
+        price, qty = Decimal(row["price"]), Decimal(row["qty"])
+        quote = Decimal(row["quoteQty"]) if row.get("quoteQty") is not None else price * qty
+        return TradeUpdate(str(row["id"]), order.client_order_id, str(row["orderId"]), order.trading_pair,
+                           row["time"] / 1000.0, price, qty, quote,
+                           self._fee(row.get("commissionAsset"), row.get("commission", "0")),
+                           not row.get("maker", False))
+
+    async def _all_trade_updates_for_order(self, order) -> List[TradeUpdate]:
+        exchange_order_id = order.exchange_order_id
+        if exchange_order_id is None:
+            return []
+        rows = await self._api_get(CONSTANTS.USER_TRADES_PATH, {
+            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
+            "orderId": exchange_order_id}, is_auth_required=True)
+        return [self._trade_from_my_trades_row(r, order) for r in rows if str(r.get("orderId")) == exchange_order_id]
+
+    async def _cancel_all_for_pair(self, trading_pair: str, orders: List[Any]) -> None:
+        await ExchangeBase._cancel_all_for_pair(self, trading_pair, orders)
+
+    async def get_open_orders(self) -> List[OpenOrder]:
+        out: List[OpenOrder] = []
+        for pair in self._trading_pairs:
+            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
+                                       {"symbol": self.exchange_symbol_associated_to_pair(pair)},
+                                       is_auth_required=True)
+            for r in rows:
+                tif = r.get("timeInForce")
+                order_type = (OrderType.MARKET if r["type"] == "MARKET" else
+                              OrderType.LIMIT_MAKER if tif == "GTX" else OrderType.LIMIT)
+                out.append(OpenOrder(
+                    client_order_id=r["clientOrderId"], trading_pair=pair, price=Decimal(r["price"]),
+                    amount=Decimal(r["origQty"]), executed_amount=Decimal(r["executedQty"]), status=r["status"],
+                    order_type=order_type, is_buy=r["side"] == "BUY", time=int(r["time"]),
+                    exchange_order_id=str(r["orderId"])))
+        return out
+
+    # ------------------------------------------------------------------ trade back-stop
+    async def _update_order_fills_from_trades(self) -> None:
+        """Poll recent account trades per pair and record any fill no other channel delivered."""
+        tracker = self._order_tracker
+        pairs_with_orders = {o.trading_pair for o in tracker.all_updatable_orders.values()}
+        now_mono = time.monotonic()
+        long_due = now_mono - self._last_trades_poll_mono >= self.LONG_POLL_INTERVAL
+        pairs = self._trading_pairs if long_due else [p for p in self._trading_pairs if p in pairs_with_orders]
+        if not pairs:
+            return
+        if long_due:
+            self._last_trades_poll_mono = now_mono
+        server_now_ms = self._time_synchronizer.time_ms()
+        for pair in pairs:
+            params: Dict[str, Any] = {"symbol": self.exchange_symbol_associated_to_pair(pair), "limit": 1000}
+            since = self._last_trades_poll_ms.get(pair)
+            if since is not None:
+                params["startTime"] = since
+            rows = await self._api_get(CONSTANTS.USER_TRADES_PATH, params, is_auth_required=True)
+            self._last_trades_poll_ms[pair] = server_now_ms - 10_000
+            for row in rows:
+                self._process_trade_row(pair, row)
+
+    def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any]) -> None:
+        from exconnect.events import OrderFilledEvent
+        price, qty = Decimal(row["price"]), Decimal(row["qty"])
+        fee = self._fee(row.get("commissionAsset"), row.get("commission", "0"))
+        trade_type = TradeType.BUY if row.get("buyer", row.get("side") == "BUY") else TradeType.SELL
+        _log.info("Recreating missing trade in TradeFill: %s", row)
+        if self._store.record_fill(pair, str(row["id"]), client_order_id, str(row["orderId"]), trade_type.name,
+                                   str(price), str(qty), fee.to_json(), row["time"] / 1000.0):
+            self.trigger_event(MarketEvent.OrderFilled, OrderFilledEvent(
+                row["time"] / 1000.0, client_order_id, pair, trade_type,
+                OrderType.LIMIT_MAKER if row.get("maker") else OrderType.LIMIT, price, qty, fee,
+                str(row["id"]), str(row["orderId"])))
+
+    # ------------------------------------------------------------------ balances and positions
+    async def _update_balances(self) -> None:
+        account = await self._api_get(CONSTANTS.ACCOUNT_PATH, is_auth_required=True)
+        total: Dict[str, Decimal] = {}
+        available: Dict[str, Decimal] = {}
+        for a in account.get("assets", ()):
+            total[a["asset"]] = Decimal(a["walletBalance"])
+            available[a["asset"]] = Decimal(a["availableBalance"])
+        self._account_balances = total
+        self._account_available_balances = available
+
+    async def _update_account_positions(self) -> None:
+        rows = await self._api_get(CONSTANTS.POSITION_RISK_PATH, is_auth_required=True)
+        fresh = []
+        for r in rows:
+            pair = self._trading_pair_symbol_map.get(r.get("symbol"))
+            if pair is None:
+                continue          # another product (delivery contract) or a pair we do not trade
+            leverage = int(r.get("leverage") or self.get_leverage(pair))
+            if leverage != self._perpetual.get_leverage(pair):
+                self._perpetual.set_leverage(pair, leverage)
+            fresh.append((pair, PositionSide(r["positionSide"]), Decimal(r["positionAmt"]), Decimal(r["entryPrice"]),
+                          Decimal(r["unRealizedProfit"]), leverage))
+        self._perpetual.replace_positions(fresh)
+
+    async def _status_polling_once(self) -> None:
+        results = await asyncio.gather(super()._status_polling_once(), self._update_account_positions(),
+                                       self._initialize_position_mode(), return_exceptions=True)
+        for r in results:
+            if isinstance(r, asyncio.CancelledError):
+                raise r
+            if isinstance(r, Exception):
+                _log.warning("Failed to update account state. Error: %s", r)
+
+    # ------------------------------------------------------------------ position mode
+    async def _initialize_position_mode(self) -> None:
+        if self._position_mode_initialized:
+            return
+        try:
+            answer = await self._api_get(CONSTANTS.POSITION_MODE_PATH, is_auth_required=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            _log.warning("Could not fetch position mode from exchange. Using default. (%s)", e)
+            return
+        self._perpetual.set_position_mode(PositionMode.HEDGE if answer.get("dualSidePosition") else PositionMode.ONEWAY)
+        self._position_mode_initialized = True
+
+    def set_position_mode(self, mode: PositionMode) -> asyncio.Task:
+        """Switch ONEWAY/HEDGE; the task's result is (success, message), events are emitted per pair."""
+        return self._spawn(self._execute_set_position_mode(mode))
+
+    async def _execute_set_position_mode(self, mode: Any) -> Tuple[bool, str]:
+        if not isinstance(mode, PositionMode) or mode not in self.supported_position_modes():
+            msg = f"Position mode {mode} is not supported. Mode not set."
+            _log.error(msg)
+            self._position_mode_events(False, mode, msg)
+            return False, msg
+        if not self._trading_pairs:
+            msg = "No trading pairs configured; position mode not set."
+            _log.warning(msg)
+            return False, msg
+        if self._position_mode_initialized and mode is self.position_mode:
+            self._position_mode_events(True, mode, "")
+            return True, ""
+        try:
+            answer = await self._api_post(CONSTANTS.POSITION_MODE_PATH,
+                                          {"dualSidePosition": "true" if mode is PositionMode.HEDGE else "false"},
+                                          is_auth_required=True)
+            ok = isinstance(answer, dict) and answer.get("code") == 200
+            msg = "" if ok else f"unexpected answer {answer!r}"
+        except asyncio.CancelledError:
+            raise
+        except RequestRejected as e:
+            ok = e.code == CONSTANTS.NO_NEED_TO_CHANGE_POSITION_SIDE     # already in that mode
+            msg = "" if ok else str(e.msg or e)
+        except Exception as e:
+            ok, msg = False, f"outcome unknown ({type(e).__name__}: {e}); position mode will be re-read"
+            self._position_mode_initialized = False
+        if ok:
+            self._perpetual.set_position_mode(mode)
+            self._position_mode_initialized = True
+            _log.info("Position mode switched to %s.", mode)
+        else:
+            _log.error("Failed to set position mode to %s: %s", mode, msg)
+        self._position_mode_events(ok, mode, msg)
+        return ok, msg
+
+    def _position_mode_events(self, ok: bool, mode: Any, msg: str) -> None:
+        tag = AccountEvent.PositionModeChangeSucceeded if ok else AccountEvent.PositionModeChangeFailed
+        for pair in self._trading_pairs:
+            self.trigger_event(tag, PositionModeChangeEvent(self.current_timestamp, pair, mode, msg or None))
+
+    # ------------------------------------------------------------------ leverage
+    def set_leverage(self, trading_pair: str, leverage: int = 1) -> asyncio.Task:
+        """Set leverage on the exchange; the task's result is (success, message)."""
+        return self._spawn(self._execute_set_leverage(trading_pair, leverage))
+
+    async def _max_leverage(self, trading_pair: str) -> int:
+        answer = await self._api_get(CONSTANTS.LEVERAGE_BRACKET_PATH,
+                                     {"symbol": self.exchange_symbol_associated_to_pair(trading_pair)},
+                                     is_auth_required=True)
+        entry = answer[0] if isinstance(answer, list) else answer
+        return max(int(b["initialLeverage"]) for b in entry["brackets"])
+
+    async def _execute_set_leverage(self, trading_pair: str, leverage: Any) -> Tuple[bool, str]:
+        msg = ""
+        if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1:
+            msg = f"leverage must be a positive integer, got {leverage!r}"
+        elif trading_pair not in self._trading_pairs:
+            msg = f"{trading_pair} is not a trading pair of this connector"
+        if not msg:
+            try:
+                cap = await self._max_leverage(trading_pair)
+                if leverage > cap:
+                    msg = f"leverage {leverage} is above the maximum {cap} for {trading_pair}"
+                else:
+                    answer = await self._api_post(CONSTANTS.LEVERAGE_PATH, {
+                        "symbol": self.exchange_symbol_associated_to_pair(trading_pair), "leverage": leverage},
+                        is_auth_required=True)
+                    if int(answer.get("leverage", 0)) != leverage:
+                        msg = "Unable to set leverage"
+            except asyncio.CancelledError:
+                raise
+            except RequestRejected as e:
+                msg = str(e.msg or e)
+            except Exception as e:
+                msg = f"{type(e).__name__}: {e}"
+        if msg:
+            _log.error("Error setting leverage %s for %s: %s", leverage, trading_pair, msg)
+            return False, msg
+        self._perpetual.set_leverage(trading_pair, leverage)
+        _log.info("Leverage for %s successfully set to %s.", trading_pair, leverage)
+        return True, ""
+
+    # ------------------------------------------------------------------ funding info
+    def _on_mark_price(self, data: Dict[str, Any]) -> None:
+        pair = data["trading_pair"]
+        info = self._perpetual.update_funding_info(pair, Decimal(data["i"]), Decimal(data["p"]),
+                                                   int(data["T"]) // 1000, Decimal(data["r"]))
+        self._emit_funding_info(info)
+
+    def _emit_funding_info(self, info: FundingInfo) -> None:
+        if self.get_listeners(MarketEvent.FundingInfo):
+            self.trigger_event(MarketEvent.FundingInfo, FundingInfoUpdate(
+                info.trading_pair, info.index_price, info.mark_price, info.next_funding_utc_timestamp, info.rate))
+
+    async def _update_funding_info(self) -> None:
+        for pair in self._trading_pairs:
+            r = await self._api_get(CONSTANTS.PREMIUM_INDEX_PATH,
+                                    {"symbol": self.exchange_symbol_associated_to_pair(pair)})
+            info = self._perpetual.update_funding_info(pair, Decimal(r["indexPrice"]), Decimal(r["markPrice"]),
+                                                       int(r["nextFundingTime"]) // 1000,
+                                                       Decimal(r["lastFundingRate"]))
+            self._emit_funding_info(info)
+
+    # ------------------------------------------------------------------ funding payments
+    def _request_funding_payment_update(self) -> None:
+        """Run one income poll now; a request during a running poll runs one more after it."""
+        if self._funding_task is not None and not self._funding_task.done():
+            self._funding_again = True
+            return
+        self._funding_task = self._spawn(self._funding_payment_poll())
+
+    async def _funding_payment_poll(self) -> None:
+        while True:
+            self._funding_again = False
+            try:
+                await self._update_funding_payments()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.warning("Unexpected error while fetching last fee payment (%s).", e)
+            if not self._funding_again:
+                return
+
+    async def _update_funding_payments(self) -> None:
+        store = self._funding_store
+        since = store.since_ms()
+        if since is None:
+            # First start with this data folder: earlier payments are history, not news.
+            since = int(self._time_synchronizer.time_ms())
+            store.set_since_ms(since)
+        for pair in self._trading_pairs:
+            try:
+                rows = await self._api_get(CONSTANTS.INCOME_PATH, {
+                    "symbol": self.exchange_symbol_associated_to_pair(pair), "incomeType": "FUNDING_FEE",
+                    "startTime": since, "limit": 1000}, is_auth_required=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.warning("Unexpected error while fetching last fee payment for %s. (%s)", pair, e)
+                continue
+            for row in sorted(rows, key=lambda r: (r["time"], str(r.get("tranId")))):
+                await self._process_funding_row(pair, row)
+
+    async def _process_funding_row(self, pair: str, row: Dict[str, Any]) -> None:
+        store = self._funding_store
+        payment_id = f"{row.get('tranId')}:{row.get('symbol')}"
+        amount = Decimal(row["income"])
+        if amount == 0 or store.has(payment_id):
+            return
+        rate = await self._funding_rate_at(pair, int(row["time"]))
+        timestamp = row["time"] / 1000.0
+        if not store.record(payment_id, pair, amount, rate, row.get("asset"), timestamp):
+            return        # recorded meanwhile by a concurrent poll
+        _log.info("Funding payment of %s %s %s for %s.", abs(amount), row.get("asset", ""),
+                  "paid" if amount < 0 else "received", pair)
+        self.trigger_event(MarketEvent.FundingPaymentCompleted, FundingPaymentCompletedEvent(
+            timestamp, self.name, pair, amount, rate if rate is not None else Decimal("NaN")))
+
+    async def _funding_rate_at(self, pair: str, time_ms: int) -> Optional[Decimal]:
+        """The rate settled at ``time_ms`` (fundingRate history); the current estimate if not found."""
+        try:
+            rows = await self._api_get(CONSTANTS.FUNDING_RATE_PATH, {
+                "symbol": self.exchange_symbol_associated_to_pair(pair), "startTime": time_ms - 1000,
+                "endTime": time_ms + 1000, "limit": 10})
+            for r in rows:
+                if int(r["fundingTime"]) == time_ms:
+                    return Decimal(r["fundingRate"])
+            if rows:
+                return Decimal(min(rows, key=lambda r: abs(int(r["fundingTime"]) - time_ms))["fundingRate"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            _log.warning("Could not fetch the funding rate of %s at %s (%s).", pair, time_ms, e)
+        info = self._perpetual.funding_info.get(pair)
+        return info.rate if info is not None else None
+
+    # ------------------------------------------------------------------ lifecycle
+    def tick(self, timestamp: float) -> None:
+        last = self._last_timestamp
+        super().tick(timestamp)
+        interval = self._funding_fee_poll_interval
+        if (self._trading_required and self._network_started and last > 0
+                and int(timestamp / interval) > int(last / interval)):
+            self._request_funding_payment_update()
+
+    async def start_network(self) -> None:
+        await super().start_network()
+        self._tasks.append(asyncio.get_running_loop().create_task(self._initialize_derivative_state()))
+
+    async def _initialize_derivative_state(self) -> None:
+        """Funding info (all), then position mode, positions and missed funding payments (trading)."""
+        backoff = ReconnectBackoff(initial=0.2, maximum=10.0)
+        while True:
+            try:
+                if not self._perpetual.is_funding_info_initialized():
+                    await self._update_funding_info()
+                if self._trading_required:
+                    await self._initialize_position_mode()
+                    if not self._position_mode_initialized:
+                        raise IOError("position mode unknown")
+                    await self._update_account_positions()
+                    self._request_funding_payment_update()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.warning("Derivative state initialisation failed (%s); retrying.", e)
+                await asyncio.sleep(backoff.next_delay())
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._funding_store is not None:
+            self._funding_store.close()
+
+    # ------------------------------------------------------------------ user stream
+    async def _user_stream_event_listener(self) -> None:
+        queue = self._user_stream_tracker.user_stream
+        while True:
+            event = await queue.get()
+            try:
+                kind = event.get("e")
+                if kind == "ORDER_TRADE_UPDATE":
+                    self._process_order_trade_update(event)
+                elif kind == "ACCOUNT_UPDATE":
+                    self._process_account_update(event)
+                elif kind == "ACCOUNT_CONFIG_UPDATE":
+                    ac = event.get("ac") or {}
+                    pair = self._trading_pair_symbol_map.get(ac.get("s"))
+                    if pair is not None and ac.get("l") is not None:
+                        self._perpetual.set_leverage(pair, int(ac["l"]))
+                elif kind == "MARGIN_CALL":
+                    self._process_margin_call(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("Unexpected error in user stream listener loop.")
+                await asyncio.sleep(0.05)
+
+    def _process_order_trade_update(self, event: Dict[str, Any]) -> None:
+        o = event["o"]
+        tracker = self._order_tracker
+        exchange_order_id = str(o["i"])
+        order = tracker.fetch_order(o.get("c"), exchange_order_id)
+        if order is None:
+            return
+        self._ensure_created(order, exchange_order_id, event["E"] / 1000.0)
+        if o.get("x") == "TRADE":
+            # ``l`` is this trade's quantity; ``z`` is the order's cumulative (field bug: z as a fill).
+            price, qty = Decimal(o["L"]), Decimal(o["l"])
+            tracker.process_trade_update(TradeUpdate(
+                str(o["t"]), order.client_order_id, exchange_order_id, order.trading_pair, o["T"] / 1000.0,
+                price, qty, price * qty, self._fee(o.get("N"), o.get("n", "0")), not o.get("m", False)))
+        state = _STATE.get(o.get("X"))
+        if state is None:
+            _log.warning("Unknown order status %r in ORDER_TRADE_UPDATE; ignored", o.get("X"))
+            return
+        executed = Decimal(o["z"]) if o.get("z") is not None else None
+        update = OrderUpdate(order.trading_pair, event["E"] / 1000.0, state, order.client_order_id,
+                             exchange_order_id, {"executed_amount_base": executed} if executed is not None else None)
+        if (state in (OrderState.CANCELED, OrderState.EXPIRED) and executed is not None
+                and executed > order.executed_amount_base):
+            self._spawn(self._process_order_update_with_fills(order, update))
+            return
+        tracker.process_order_update(update)
+
+    def _process_account_update(self, event: Dict[str, Any]) -> None:
+        a = event.get("a") or {}
+        for b in a.get("B", ()):
+            # wb is the wallet balance (total). Available margin is not in this event (``cw`` is the
+            # cross wallet balance, not what can be used): it is refreshed by the balance poll.
+            self._account_balances[b["a"]] = Decimal(b["wb"])
+        for p in a.get("P", ()):
+            pair = self._trading_pair_symbol_map.get(p.get("s"))
+            if pair is None:
+                continue
+            self._perpetual.set_position(pair, PositionSide(p["ps"]), Decimal(p["pa"]), Decimal(p["ep"]),
+                                         Decimal(p["up"]))
+        if a.get("m") == "FUNDING_FEE":
+            self._request_funding_payment_update()
+
+    def _process_margin_call(self, event: Dict[str, Any]) -> None:
+        for p in event.get("p", ()):
+            pair = self._trading_pair_symbol_map.get(p.get("s"))
+            if pair is None:
+                continue
+            pos = self._perpetual.get_position(pair, PositionSide(p["ps"]))
+            if pos is not None:
+                pos.update_position(unrealized_pnl=Decimal(p["up"]), amount=Decimal(p["pa"]))
+            _log.warning("Margin call for %s %s: unrealized PnL %s.", pair, p.get("ps"), p.get("up"))

@@ -1,0 +1,127 @@
+"""USDⓈ-M market data: depth (pu chain), aggregate trades and mark price on one WebSocket.
+
+Reuses the spot data source's compiled-book plumbing; differs in the REST snapshot path, the
+books (``futures=True``: the ``pu`` chain decides continuity, not ``U``), the subscribed streams,
+and ``markPriceUpdate`` frames, which are handed to ``on_mark_price`` (funding info) instead of
+the book tracker.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import aiohttp
+import orjson
+
+from exconnect.binance.binance_order_book_data_source import BinanceAPIOrderBookDataSource
+from exconnect.connector.order_book_tracker import DIFF, TRADE
+from exconnect.connector.web import ReconnectBackoff, RestClient
+from exconnect.events import OrderBookTradeEvent
+from exconnect.types import TradeType
+
+from . import binance_perpetual_constants as CONSTANTS
+
+__all__ = ["BinancePerpetualAPIOrderBookDataSource"]
+
+_log = logging.getLogger(__name__)
+
+
+class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
+    def __init__(self, trading_pairs: List[str], rest: RestClient, urls: CONSTANTS.BinancePerpetualUrls,
+                 on_mark_price: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 price_scale: int = 8, size_scale: int = 8) -> None:
+        super().__init__(trading_pairs, rest, urls, price_scale, size_scale)
+        self.on_mark_price = on_mark_price
+        self.subscription_count = 0
+
+    def new_order_book(self, trading_pair: str):
+        from exconnect.native.order_book import OrderBook
+        return OrderBook(self._price_scale, self._size_scale, symbol=trading_pair.replace("-", ""), futures=True)
+
+    async def fetch_snapshot(self, trading_pair: str) -> bytes:
+        symbol = trading_pair.replace("-", "")
+        session = await self._rest.session()
+        await self._rest.throttler.acquire(CONSTANTS.SNAPSHOT_PATH)
+        url = self._urls.rest_url(CONSTANTS.SNAPSHOT_PATH)
+        async with session.get(url, params={"symbol": symbol, "limit": str(CONSTANTS.SNAPSHOT_LIMIT)},
+                               timeout=aiohttp.ClientTimeout(total=10)) as resp:
+            body = await resp.read()
+            if resp.status != 200:
+                if resp.status in (418, 429):
+                    self._rest.throttler.backoff(float(resp.headers.get("Retry-After", "60")))
+                raise IOError(f"Error fetching market snapshot for {trading_pair}. "
+                              f"HTTP status is {resp.status}. Error: {body[:200].decode(errors='replace')}")
+            return body
+
+    def route(self, frame: bytes) -> Tuple[int, Optional[str]]:
+        head = frame[:120]
+        if b'"depthUpdate"' in head:
+            kind = DIFF
+        elif b'"aggTrade"' in head or b'"trade"' in head:
+            kind = TRADE
+        else:
+            if b'"markPriceUpdate"' in head and self.on_mark_price is not None:
+                self._mark_price(frame)
+            return 0, None
+        symbol = self._peek(frame)
+        return kind, self._symbol_to_pair.get(symbol) if symbol else None
+
+    def _mark_price(self, frame: bytes) -> None:
+        try:
+            msg = orjson.loads(frame)
+            data = msg.get("data", msg)
+            pair = self._symbol_to_pair.get(data.get("s"))
+            if pair is not None:
+                self.on_mark_price(dict(data, trading_pair=pair))
+        except Exception:
+            _log.exception("Unexpected error updating funding info.")
+
+    def parse_trade(self, frame: bytes, trading_pair: str) -> OrderBookTradeEvent:
+        msg = orjson.loads(frame)
+        data = msg.get("data", msg)
+        trade_id = data.get("a", data.get("t"))
+        return OrderBookTradeEvent(trading_pair, data["T"] / 1000.0,
+                                   TradeType.SELL if data["m"] else TradeType.BUY,
+                                   Decimal(data["p"]), Decimal(data["q"]), str(trade_id))
+
+    def _streams(self, trading_pairs: List[str]) -> List[str]:
+        out = []
+        for pair in trading_pairs:
+            s = pair.replace("-", "").lower()
+            out += [f"{s}@depth@100ms", f"{s}@aggTrade", f"{s}@markPrice@1s"]
+        return out
+
+    async def listen_for_subscriptions(self, trading_pairs: List[str], on_frame: Callable[[bytes], None],
+                                       on_connected: Callable[[], None]) -> None:
+        backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
+        while True:
+            try:
+                session = await self._rest.session()
+                async with session.ws_connect(self._urls.stream_url, heartbeat=CONSTANTS.HEARTBEAT_S,
+                                              autoping=True, max_msg_size=0) as ws:
+                    self._ws = ws
+                    await ws.send_str(orjson.dumps({"method": "SUBSCRIBE", "id": 1,
+                                                    "params": self._streams(trading_pairs)}).decode())
+                    self.subscription_count += 1
+                    _log.info("Subscribed to public order book, trade and mark price channels...")
+                    on_connected()
+                    backoff.reset()
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            on_frame(msg.data.encode())
+                        elif msg.type == aiohttp.WSMsgType.BINARY:
+                            on_frame(msg.data)
+                        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                          aiohttp.WSMsgType.ERROR):
+                            break
+                    _log.warning("Order book stream closed by the server; reconnecting.")
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.error("Unexpected error occurred when listening to order book streams (%s: %s). "
+                           "Retrying soon...", type(e).__name__, e)
+            finally:
+                self._ws = None
+            await asyncio.sleep(backoff.next_delay())

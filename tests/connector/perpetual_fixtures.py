@@ -1,0 +1,72 @@
+"""Fixtures for the perpetual connector tests: a quiet simulator and a connector on its futures port."""
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from connector_helpers import EventLog, eventually  # noqa: F401  (re-exported for the tests)
+
+from exconnect.binance_perpetual import BinancePerpetualDerivative
+from exconnect.events import AccountEvent
+from exconnect.sim import SimConfig, Simulator
+
+PAIR = "BTC-USDT"
+SYMBOL = "BTCUSDT"
+
+
+class PerpEventLog(EventLog):
+    """EventLog plus the account events (position mode changes)."""
+
+    def __init__(self, connector):
+        super().__init__(connector)
+        for tag in AccountEvent:
+            connector.add_listener(tag, self._make(tag))
+
+
+def make_perpetual(sim, tmp_path, **kw):
+    params = dict(api_key="sim-key", api_secret="sim-secret", trading_pairs=[PAIR],
+                  data_folder=str(tmp_path / "data"), short_poll_interval=0.2, long_poll_interval=0.5,
+                  tick_interval=0.05)
+    params.update(kw)
+    conn = BinancePerpetualDerivative.from_base_urls(sim.futures_url, **params)
+    conn.event_log = PerpEventLog(conn)
+    return conn
+
+
+@pytest.fixture
+async def perp_sim():
+    async with Simulator(SimConfig.default(seed=7, market_activity=False)) as s:
+        yield s
+
+
+@pytest.fixture
+async def perp(perp_sim, tmp_path):
+    conn = make_perpetual(perp_sim, tmp_path)
+    await conn.start(timeout=20)
+    try:
+        yield conn
+    finally:
+        await conn.stop()
+
+
+def best(conn, is_buy):
+    return conn.get_order_book(PAIR).get_price(is_buy)
+
+
+async def open_position(conn, sim, side="BUY", amount="0.01", **kw):
+    """Rest a LIMIT at the top of the book and have an external taker fill it: a position opens."""
+    log = conn.event_log
+    n = len(log[__import__("exconnect.events", fromlist=["MarketEvent"]).MarketEvent.OrderFilled])
+    if side == "BUY":
+        oid = conn.buy(PAIR, Decimal(amount), price=best(conn, False) + Decimal("0.1"), **kw)
+        await sim.futures.take(SYMBOL, "SELL", amount)
+    else:
+        oid = conn.sell(PAIR, Decimal(amount), price=best(conn, True) - Decimal("0.1"), **kw)
+        await sim.futures.take(SYMBOL, "BUY", amount)
+    from exconnect.events import MarketEvent
+    await log.wait_for(MarketEvent.OrderFilled, n + 1)
+    return oid
+
+
+__all__ = ["PAIR", "SYMBOL", "make_perpetual", "perp_sim", "perp", "best", "open_position", "eventually",
+           "asyncio"]
