@@ -2,6 +2,8 @@
  * inputs such as "1.00000000000000000000" never overflow the accumulator. */
 #include "fixed.h"
 
+#include <limits.h>
+
 const int64_t fx_pow10[FX_MAX_SCALE + 1] = {
     1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
     100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
@@ -20,6 +22,15 @@ static int mul_pow10(uint64_t m, long k, uint64_t *out) {
     }
     *out = m;
     return FX_OK;
+}
+
+/* Exponents are accumulated only up to this bound: an exponent beyond the
+ * input's length + 100 puts every non-zero digit more than 80 places outside
+ * the int64 range (overflow) or below the scale (precision / rounds away),
+ * whatever the mantissa's digits and dot position, so saturating is exact. */
+static long exp_clamp(size_t len) {
+    const size_t cap = (size_t)(LONG_MAX / 20); /* keeps exp10 * 10 + 9 in range */
+    return (long)(len > cap ? cap : len) + 100;
 }
 
 int fx_parse(const char *s, size_t len, int scale, int64_t *out) {
@@ -63,7 +74,7 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out) {
             char c = s[i];
             if (c < '0' || c > '9') return FX_ERR_SYNTAX;
             edigits++;
-            if (exp10 < 100000) exp10 = exp10 * 10 + (c - '0');
+            if (exp10 <= exp_clamp(len)) exp10 = exp10 * 10 + (c - '0');
         }
         if (edigits == 0) return FX_ERR_SYNTAX;
         if (eneg) exp10 = -exp10;
@@ -195,8 +206,7 @@ int fx_parse_round(const char *s, size_t len, int scale, int mode, int64_t *out)
             char c = s[i];
             if (c < '0' || c > '9') return FX_ERR_SYNTAX;
             edigits++;
-            /* clamp: beyond this every non-zero value overflows or rounds away */
-            if (exp10 < 100000000L) exp10 = exp10 * 10 + (c - '0');
+            if (exp10 <= exp_clamp(len)) exp10 = exp10 * 10 + (c - '0');
         }
         if (edigits == 0) return FX_ERR_SYNTAX;
         if (eneg) exp10 = -exp10;

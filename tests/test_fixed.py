@@ -57,6 +57,9 @@ def _check_parse(text: bytes, scale: int):
 @example(b"92233720368.54775808", 8)
 @example(b"0.0000000000000000000012345678901234567890", 8)
 @example(b"1.00000000000000000000000000000000", 0)
+@example(b"0." + b"0" * 100002 + b"1e100005", 0)  # exponent larger than any fixed clamp
+@example(b"1" + b"0" * 300 + b"e-299", 0)
+@example(b"0." + b"0" * 300 + b"1e-99999999999999999999", 2)
 def test_parse_matches_reference(text, scale):
     _check_parse(text, scale)
 
@@ -73,6 +76,8 @@ def test_parse_garbage_is_value_error_exactly_when_reference_says(text, scale):
 @example(b"3.5", 0, fixed.NEAREST)
 @example(b"-2.5", 0, fixed.NEAREST)
 @example(b"92233720368.547758075", 8, fixed.CEIL)
+@example(b"0." + b"0" * 100002 + b"15e100005", 0, fixed.NEAREST)
+@example(b"-0." + b"0" * 300 + b"1e-99999999999999999999", 2, fixed.FLOOR)
 def test_parse_round_matches_reference(text, scale, mode):
     try:
         expected = ref.parse_round(text, scale, mode)

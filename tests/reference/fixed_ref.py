@@ -42,7 +42,7 @@ def _split(text: bytes, scale: int):
     body = body.lstrip("+-")
     mantissa, _, exponent = body.lower().partition("e")
     whole, _, frac = mantissa.partition(".")
-    coefficient = int((whole + frac) or "0")
+    coefficient = int((whole + frac).lstrip("0") or "0")  # leading zeros: no int() digit limit
     exp = (int(exponent) if exponent else 0) - len(frac)
     while coefficient and coefficient % 10 == 0:
         coefficient //= 10
