@@ -183,3 +183,15 @@ def test_sell_order_events_and_cache_bound(env):
         tracker.process_order_update(upd(OrderState.CANCELED, f"s{i}", f"es{i}"))
     assert MarketEvent.SellOrderCreated in rec.tags()
     assert len(tracker.cached_orders) == 3 and "s4" in tracker.cached_orders
+
+
+def test_overfill_from_exchange_is_still_recorded_and_announced(env, caplog):
+    tracker, rec, store, _ = env
+    tracker.start_tracking_order(order())
+    tracker.process_order_update(upd(OrderState.OPEN))
+    assert tracker.process_trade_update(trade(1, "0.6"))
+    assert tracker.process_trade_update(trade(2, "0.6"))      # exceeds the amount: kept anyway
+    assert not tracker.process_trade_update(trade(2, "0.6"))
+    assert [f["trade_id"] for f in store.fills()] == ["1", "2"]
+    assert rec.tags().count(MarketEvent.OrderFilled) == 2
+    assert "does not fit order" in caplog.text

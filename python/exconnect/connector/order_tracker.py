@@ -329,14 +329,20 @@ class ClientOrderTracker:
         cid = order.client_order_id
         if trade.client_order_id != cid:
             trade = trade._replace(client_order_id=cid)
+        tracked = cid in self.active_orders or cid in self.lost_orders
         try:
             applied = order.update_with_trade_update(trade)
         except ValueError as e:   # OverfillError and malformed updates
-            _log.error("Rejected fill %s for order %s: %s", trade.trade_id, cid, e)
+            # The exchange says this trade happened: the order's totals cannot hold it, but the fill
+            # log and the strategy must still see it (inventory truth beats order bookkeeping).
+            _log.error("Fill %s does not fit order %s (%s); recording it anyway.", trade.trade_id, cid, e)
+            applied, tracked = True, False
+        if not applied and self._store is None:
             return False
-        tracked = cid in self.active_orders or cid in self.lost_orders
         is_new = applied
         if self._store is not None:
+            # The store decides what is new: after a restart the order may already hold the fill
+            # (restored from its saved state) while the log does not, or the other way round.
             fill = dict(trading_pair=order.trading_pair, trade_id=str(trade.trade_id), client_order_id=cid,
                         exchange_order_id=trade.exchange_order_id or order.exchange_order_id,
                         trade_type=order.trade_type.name, price=str(trade.fill_price),
