@@ -28,6 +28,7 @@ async def test_ping_time_exchange_info(env):
     assert filters["LOT_SIZE"]["stepSize"] == "0.001"
     assert filters["MARKET_LOT_SIZE"]["maxQty"] == "1000"
     assert filters["MIN_NOTIONAL"]["notional"] == "100"
+    assert (filters["PERCENT_PRICE"]["multiplierUp"], filters["PERCENT_PRICE"]["multiplierDown"]) == ("1.0500", "0.9500")
 
 
 async def test_depth_snapshot():
@@ -164,6 +165,8 @@ async def test_order_validation_errors(env):
         (dict(base, price="59000.05"), -1111),
         (dict(base, price="0.001"), -1111),
         (dict(base, price="2000000"), -4016),
+        (dict(base, price="63001"), -4016),  # PERCENT_PRICE: BUY above mark × 1.05
+        (dict(base, side="SELL", price="56999"), -4024),  # SELL below mark × 0.95
         (dict(base, quantity="0.001", price="59000"), -4164),
         (dict(base, positionSide="LONG"), -4061),
         (dict(base, positionSide="UPWARD"), -1100),

@@ -83,6 +83,9 @@ class FuturesSymbol:
                 Bracket(b.bracket, min(b.max_leverage, max_lev), b.notional_floor, b.notional_cap,
                         b.maint_margin_ratio, b.cum) for b in DEFAULT_BRACKETS)
         self.lname = self.symbol.lower()
+        # PERCENT_PRICE filter, relative to the mark price
+        self.percent_up = money.parse(str(opts.get("percent_price_up", "1.05")))
+        self.percent_down = money.parse(str(opts.get("percent_price_down", "0.95")))
 
     def fmt_price(self, atoms: int) -> str:
         return _fixed(atoms, self.price_precision)
@@ -432,6 +435,7 @@ class FuturesVenue:
             if tif not in TIME_IN_FORCE:
                 raise BinanceError(-1115, "Invalid timeInForce.")
             price = self._price(sym, _req(p, "price"))
+            self._check_percent_price(sym, side, price)
         else:
             if p.get("price") not in (None, ""):
                 raise BinanceError(-1106, "Parameter 'price' sent when not required.")
@@ -560,6 +564,23 @@ class FuturesVenue:
                 raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
             raise BinanceError(-4014, "Price not increased by tick size.")
         return price
+
+    def _check_percent_price(self, sym: FuturesSymbol, side: str, price: int) -> None:
+        """PERCENT_PRICE (exchangeInfo): a BUY may not be above mark × multiplierUp, a SELL not
+        below mark × multiplierDown (-4016 / -4024)."""
+        mark = self.mark(sym.symbol)
+        if not mark:
+            return
+        if side == "BUY":
+            cap = money.mul(mark, sym.percent_up)
+            cap -= cap % sym.tick
+            if price > cap:
+                raise BinanceError(-4016, f"Limit price can't be higher than {sym.fmt_price(cap)}.")
+        else:
+            floor = money.mul(mark, sym.percent_down)
+            floor += -floor % sym.tick
+            if price < floor:
+                raise BinanceError(-4024, f"Limit price can't be lower than {sym.fmt_price(floor)}.")
 
     # -- settlement of engine results -----------------------------------------------------------
     def _settle(self, sym: FuturesSymbol, taker: Optional[FuturesOrder], result, now: int,

@@ -165,8 +165,8 @@ class FuturesRoutes:
                     {"filterType": "MAX_NUM_ORDERS", "limit": 200},
                     {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
                     {"filterType": "MIN_NOTIONAL", "notional": money.trimmed(s.min_notional)},
-                    {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500",
-                     "multiplierDecimal": "4"},
+                    {"filterType": "PERCENT_PRICE", "multiplierUp": _fixed4(s.percent_up),
+                     "multiplierDown": _fixed4(s.percent_down), "multiplierDecimal": "4"},
                 ],
                 "orderTypes": ["LIMIT", "MARKET"],
                 "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
@@ -615,6 +615,12 @@ class FuturesRoutes:
         key = self._account_key(call)
         self.v.users.close_listen_key(key, call.account_id)
         return {}
+
+
+def _fixed4(atoms: int) -> str:
+    """Multipliers print with 4 decimals ("1.0500")."""
+    whole, frac = money.text(atoms).split(".")
+    return f"{whole}.{frac[:4]}"
 
 
 def _max_notional(sym, leverage: int) -> int:
