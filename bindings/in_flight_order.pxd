@@ -23,5 +23,5 @@ cdef class InFlightOrder:
 
     cdef int c_update_with_trade_update(self, object trade_update) except -1   # 1 changed, 0 not
     cdef int c_update_with_order_update(self, object order_update) except -1
-    cdef void _state_changed(self, int old_state)
-    cdef bint _is_mine(self, object client_order_id, object exchange_order_id)
+    cdef void _state_changed(self, int old_state) except *
+    cdef bint _is_mine(self, object client_order_id, object exchange_order_id) except -1

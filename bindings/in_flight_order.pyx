@@ -396,13 +396,13 @@ cdef class InFlightOrder:
             self._filled_event.set()
 
     # ------------------------------------------------------------------ updates
-    cdef bint _is_mine(self, object client_order_id, object exchange_order_id):
+    cdef bint _is_mine(self, object client_order_id, object exchange_order_id) except -1:
         if client_order_id is not None and client_order_id == self.client_order_id:
             return True
         return (exchange_order_id is not None and self._exchange_order_id is not None
                 and exchange_order_id == self._exchange_order_id)
 
-    cdef void _state_changed(self, int old_state):
+    cdef void _state_changed(self, int old_state) except *:
         if old_state == ORD_PENDING_CREATE and self._processed_event is not None:
             self._processed_event.set()
 
