@@ -70,3 +70,9 @@ async def open_position(conn, sim, side="BUY", amount="0.01", **kw):
 
 __all__ = ["PAIR", "SYMBOL", "make_perpetual", "perp_sim", "perp", "best", "open_position", "eventually",
            "asyncio"]
+
+
+def order_posts(sim):
+    """Params of every order POST the simulator received, in order."""
+    return [e.get("params", {}) for e in sim.request_log
+            if e["method"] == "POST" and e["path"] == "/fapi/v1/order"]

@@ -173,3 +173,23 @@ async def test_public_trades_forwarded_as_trade_events(connector, sim):
     await sim.spot.take("BTCUSDT", "BUY", "0.001")
     await eventually(lambda: trades)
     assert trades[0].trading_pair == PAIR and trades[0].type == TradeType.BUY and trades[0].amount > 0
+
+
+async def test_external_cancel_seen_by_polling_when_stream_is_down(connector, sim):
+    bid = connector.get_order_book(PAIR).get_price(False)
+    oid = connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, bid - Decimal("80"))
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    await connector.user_stream_tracker.stop()
+    # someone else (another client with the same key) cancels it on the exchange
+    await connector._api_delete("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": oid},
+                                is_auth_required=True)
+    ev = (await connector.event_log.wait_for(MarketEvent.OrderCancelled))[0]
+    assert ev.order_id == oid and oid not in connector.in_flight_orders
+
+
+async def test_market_order_below_min_notional_at_book_price_not_sent(connector, sim):
+    n = len([r for r in sim.request_log if r["path"] == "/api/v3/order"])
+    oid = connector.buy(PAIR, Decimal("0.00002"), OrderType.MARKET)     # ~1.2 USDT < 5 min notional
+    fail = (await connector.event_log.wait_for(MarketEvent.OrderFailure))[0]
+    assert fail.order_id == oid and "notional" in fail.error_message.lower()
+    assert len([r for r in sim.request_log if r["path"] == "/api/v3/order"]) == n

@@ -47,3 +47,18 @@ async def test_unknown_pair_book_is_a_clear_error(connector):
     import pytest
     with pytest.raises(ValueError):
         connector.get_order_book("DOGE-USDT")
+
+
+async def test_two_pairs_routed_to_their_own_books(sim, tmp_path):
+    from connector_helpers import make_connector
+    conn = make_connector(sim, tmp_path, trading_pairs=["BTC-USDT", "ETH-USDT"], trading_required=False)
+    await conn.start(timeout=20)
+    try:
+        btc, eth = conn.get_order_book("BTC-USDT"), conn.get_order_book("ETH-USDT")
+        assert btc.get_price(True) > eth.get_price(True)
+        eth_bid = eth.get_price(False)
+        sim.spot.add_liquidity("ETHUSDT", "BUY", str(eth_bid + Decimal("0.01")), "3")
+        await eventually(lambda: eth.get_price(False) == eth_bid + Decimal("0.01"))
+        assert btc.get_price(False) < Decimal("60000")
+    finally:
+        await conn.stop()
