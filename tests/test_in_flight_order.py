@@ -439,3 +439,15 @@ def test_pickle_and_copy_are_exact():
         assert clone == o and clone is not o
         assert clone.executed_amount_quote == D("1.5") * D("0.12345678")
         assert clone.update_with_trade_update(tu("T1", "1")) is False
+
+
+def test_views_cannot_corrupt_the_order():
+    o = make()
+    o.update_with_trade_update(tu("T1", "1", fee=DeductedFromReturnsTradeFee(flat_fees=[TokenAmount("BNB", D("1"))])))
+    with pytest.raises(TypeError):
+        o.order_fills["T2"] = o.order_fills["T1"]
+    fees = o.cumulative_fees
+    fees["BNB"] = D("99")
+    assert o.cumulative_fees == {"BNB": D("1")}
+    with pytest.raises(AttributeError):
+        o.amount = D("5")
