@@ -24,8 +24,20 @@ def qty_text(steps: int) -> str:
     return f"{whole}.{frac:05d}000"
 
 
+_PRICE_JSON: dict = {}     # price ticks -> '["60000.01000000","' (prices recur: format each once)
+
+
 def _levels_json(levels: Iterable[Level]) -> str:
-    return ",".join(f'["{price_text(p)}","{qty_text(q)}"]' for p, q in levels)
+    parts = []
+    for price, qty in levels:
+        head = _PRICE_JSON.get(price)
+        if head is None:
+            if len(_PRICE_JSON) > 1_000_000:
+                _PRICE_JSON.clear()
+            head = _PRICE_JSON[price] = f'["{price_text(price)}","'
+        whole, frac = divmod(qty, STEPS_PER_UNIT)
+        parts.append(f'{head}{whole}.{frac:05d}000"]')
+    return ",".join(parts)
 
 
 def snapshot_body(last_update_id: int, bids: List[Level], asks: List[Level]) -> bytes:
