@@ -327,6 +327,18 @@ class FuturesVenue:
     def _emit(self, account_id: int, event: dict) -> None:
         self.users.emit(account_id, event)
 
+    def _listening(self, account_id: int) -> bool:
+        """Anyone receiving this account's events? (building them is most of an order's cost)"""
+        users = self.users
+        if users.api_subs.get(account_id):
+            return True
+        hub = self.hub
+        return any(lk.account_id == account_id and hub.has_subscribers(key) for key, lk in users.listen_keys.items())
+
+    def _emit_order(self, o: "FuturesOrder", exec_type: str, now: int, fill=None) -> None:
+        if self._listening(o.account_id):
+            self.users.emit(o.account_id, self.order_event(o, exec_type, now, fill))
+
     def order_event(self, o: FuturesOrder, exec_type: str, now: int, fill=None) -> dict:
         sym = self.symbols[o.symbol]
         ev = {
@@ -514,11 +526,11 @@ class FuturesVenue:
         self.orders[oid] = rec
         self.client_ids[(account_id, sym.symbol, client_id)] = rec
         if post_only and book.would_take(is_buy, price):  # old behaviour: accept, then expire
-            self._emit(account_id, self.order_event(rec, "NEW", now))
+            self._emit_order(rec, "NEW", now)
             rec.status = "EXPIRED"
-            self._emit(account_id, self.order_event(rec, "EXPIRED", now))
+            self._emit_order(rec, "EXPIRED", now)
             return rec
-        self._emit(account_id, self.order_event(rec, "NEW", now))
+        self._emit_order(rec, "NEW", now)
         engine_tif = "IOC" if tif in ("IOC",) else "FOK" if tif == "FOK" else "GTC"
         result = book.submit(order, tif=engine_tif, market=otype == "MARKET",
                              post_only=False, stp=stp if stp != "NONE" else "NONE")
@@ -597,7 +609,7 @@ class FuturesVenue:
             if isinstance(rec, FuturesOrder):
                 rec.status, rec.expire_reason, rec.update_time = "EXPIRED_IN_MATCH", "1", now
                 self._close(rec)
-                self._emit(rec.account_id, self.order_event(rec, "EXPIRED", now))
+                self._emit_order(rec, "EXPIRED", now)
         if taker is not None and taker.status in ("NEW", "PARTIALLY_FILLED") and not result.rested:
             if result.taker_stp:
                 taker.status, taker.expire_reason = "EXPIRED_IN_MATCH", "1"
@@ -606,11 +618,12 @@ class FuturesVenue:
                 taker.expire_reason = "9" if taker.type == "MARKET" else "2"
             taker.update_time = now
             self._close(taker)
-            self._emit(taker.account_id, self.order_event(taker, "EXPIRED", now))
+            self._emit_order(taker, "EXPIRED", now)
         elif taker is not None and result.rested:
             self.open_orders[taker.account_id][taker.order_id] = taker
         for account_id, sides in touched.items():
-            self._emit(account_id, self.account_update(account_id, sym.symbol, sorted(sides), now))
+            if self._listening(account_id):
+                self._emit(account_id, self.account_update(account_id, sym.symbol, sorted(sides), now))
             self._trim_closing_orders(account_id, sym.symbol, sides, now)
         if taker_is_buy is None:
             taker_is_buy = taker.side == "BUY"
@@ -633,7 +646,7 @@ class FuturesVenue:
             "commissionAsset": "USDT", "time": now, "positionSide": rec.position_side,
             "buyer": rec.side == "BUY", "maker": maker, "marginAsset": "USDT",
         })
-        self._emit(rec.account_id, self.order_event(rec, "TRADE", now, (trade_id, price, qty, maker, out.commission, out.realized_pnl)))
+        self._emit_order(rec, "TRADE", now, (trade_id, price, qty, maker, out.commission, out.realized_pnl))
 
     def _trim_closing_orders(self, account_id: int, symbol: str, sides, now: int) -> None:
         """Keep open closing orders (reduce-only, hedge-mode closes) within the position they close:
@@ -658,7 +671,7 @@ class FuturesVenue:
                 self.engine.book(symbol).cancel(o.order_id)
                 o.status, o.expire_reason, o.update_time = "EXPIRED", "4", now
                 self._close(o)
-                self._emit(account_id, self.order_event(o, "EXPIRED", now))
+                self._emit_order(o, "EXPIRED", now)
                 self.market.book_changed(symbol)
 
     def expire_good_till(self, now: int) -> int:
@@ -669,7 +682,7 @@ class FuturesVenue:
             self.engine.book(o.symbol).cancel(o.order_id)
             o.status, o.update_time = "EXPIRED", now
             self._close(o)
-            self._emit(o.account_id, self.order_event(o, "EXPIRED", now))
+            self._emit_order(o, "EXPIRED", now)
             self.market.book_changed(o.symbol)
         return len(victims)
 
@@ -685,7 +698,7 @@ class FuturesVenue:
         now = self.clock.now_ms()
         rec.status, rec.update_time = "CANCELED", now
         self._close(rec)
-        self._emit(account_id, self.order_event(rec, "CANCELED", now))
+        self._emit_order(rec, "CANCELED", now)
         self.market.book_changed(rec.symbol)
         return rec
 
