@@ -89,7 +89,7 @@ def apply(book, levels):
             book[p] = q
 
 
-@pytest.mark.parametrize("stream", ["btcusdt@depth@100ms", "btcusdt@depth"])
+@pytest.mark.parametrize("stream", ["btcusdt@depth@100ms", "btcusdt@depth", "btcusdt@depth@1000ms"])
 async def test_diff_depth_chain_rebuilds_the_exact_book(sim, session, client, stream):
     """Binance's procedure: buffer, snapshot, drop u <= lastUpdateId, apply; must equal the sim book."""
     async with session.ws_connect(f"{sim.spot_ws_url}/ws/{stream}") as ws:

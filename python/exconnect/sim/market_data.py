@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
+import orjson
 from collections import deque
 from typing import Callable
 
@@ -23,7 +25,8 @@ from .matching_engine import Book, Fill
 
 log = logging.getLogger(__name__)
 
-SPOT_DEPTH_INTERVALS = {100: "@100ms", 1000: ""}
+#: interval (ms) → stream-name suffix(es) served at that interval
+SPOT_DEPTH_INTERVALS = {100: "@100ms", 1000: ("", "@1000ms")}
 FUTURES_DEPTH_INTERVALS = {100: "@100ms", 250: "", 500: "@500ms"}
 PARTIAL_LEVELS = (5, 10, 20)
 
@@ -61,7 +64,8 @@ class MarketDataPublisher:
         self.books = books
         self.clock = clock
         self.futures = futures
-        self.intervals = dict(intervals or (FUTURES_DEPTH_INTERVALS if futures else SPOT_DEPTH_INTERVALS))
+        raw = intervals or (FUTURES_DEPTH_INTERVALS if futures else SPOT_DEPTH_INTERVALS)
+        self.intervals = {iv: (sfx,) if isinstance(sfx, str) else tuple(sfx) for iv, sfx in raw.items()}
         self.tick_ms = tick_ms
         self.fmt_price = fmt_price
         self.fmt_qty = fmt_qty
@@ -99,8 +103,8 @@ class MarketDataPublisher:
         self._gaps.add(symbol)
 
     # -- depth -----------------------------------------------------------------------------------
-    def _wanted(self, lname: str, suffix: str) -> bool:
-        return self.hub.has_subscribers(f"{lname}@depth{suffix}")
+    def _wanted(self, lname: str, suffixes: tuple) -> bool:
+        return any(self.hub.has_subscribers(f"{lname}@depth{sfx}") for sfx in suffixes)
 
     def tick(self) -> None:
         """One timer step: drain books, flush due depth streams, publish partial books."""
@@ -151,10 +155,16 @@ class MarketDataPublisher:
         ev["a"] = [[fp(p), fq(q)] for p, q in sorted(asks.items())]
         self._last_u[(sym, iv)] = last
         self.depth_events += 1
-        self.hub.publish(f"{lname}@depth{self.intervals[iv]}", ev)
+        body = None
+        for sfx in self.intervals[iv]:
+            name = f"{lname}@depth{sfx}"
+            if self.hub.has_subscribers(name):
+                body = body or orjson.dumps(ev).decode()
+                self.hub.publish(name, body)
 
     def _publish_partials(self, sym: str, lname: str, book: Book, now_ms: int) -> None:
-        for suffix, iv in (("@100ms", 100), ("", 1000 if not self.futures else 250), ("@500ms", 500)):
+        for suffix, iv in (("@100ms", 100), ("", 1000 if not self.futures else 250), ("@500ms", 500),
+                           ("@1000ms", 1000)):
             if now_ms % iv:
                 continue
             for n in PARTIAL_LEVELS:

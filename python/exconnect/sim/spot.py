@@ -12,6 +12,7 @@ All amounts are ints in atoms (1e-8); see ``money.py``. Lock for a BUY limit ord
 """
 from __future__ import annotations
 
+import base64
 import itertools
 import random
 import re
@@ -185,8 +186,8 @@ class SpotVenue:
         return self.accounts[account_id]
 
     def new_client_id(self) -> str:
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return "".join(self._rng.choice(alphabet) for _ in range(22))
+        """22 random URL-safe characters, like Binance's generated ids (seeded)."""
+        return base64.urlsafe_b64encode(self._rng.getrandbits(132).to_bytes(17, "big")).decode()[:22]
 
     def next_order_id(self) -> int:
         return next(self._ids)
@@ -442,6 +443,9 @@ class SpotVenue:
     # -- events ----------------------------------------------------------------------------------
     def _report(self, rec: SpotOrder, x: str, now: int, *, trade: MyTrade | None = None,
                 cancel_id: str | None = None, prevented_match: int | None = None) -> None:
+        if not self.user_streams.has_listeners(rec.account_id):
+            next(self._exec_ids)
+            return
         t = money.text
         ev = {"e": "executionReport", "E": now, "s": rec.symbol,
               "c": cancel_id if cancel_id else rec.client_order_id, "S": rec.side, "o": rec.type,
@@ -475,6 +479,8 @@ class SpotVenue:
         for account_id, assets in changed.items():
             acct = self.accounts[account_id]
             acct.update_time = now
+            if not self.user_streams.has_listeners(account_id):
+                continue
             self.user_streams.emit(account_id, {
                 "e": "outboundAccountPosition", "E": now, "u": now,
                 "B": [{"a": a, "f": money.text(acct.free.get(a, 0)), "l": money.text(acct.locked.get(a, 0))}

@@ -109,6 +109,12 @@ class UserStreams:
                 removed.append(item[1])
         return removed
 
+    def has_listeners(self, account_id: int) -> bool:
+        """Anyone to deliver to? Venues skip building events nobody would receive."""
+        if self.api_subs.get(account_id):
+            return True
+        return any(lk.account_id == account_id for lk in self.listen_keys.values())
+
     # -- delivery --------------------------------------------------------------------------------
     def emit(self, account_id: int, event: dict) -> None:
         self.events_emitted += 1
