@@ -54,17 +54,19 @@ def best(conn, is_buy):
 
 
 async def open_position(conn, sim, side="BUY", amount="0.01", **kw):
-    """Rest a LIMIT at the top of the book and have an external taker fill it: a position opens."""
+    """Rest a LIMIT inside the spread and have an external taker fill it completely."""
+    from exconnect.events import MarketEvent
     log = conn.event_log
-    n = len(log[__import__("exconnect.events", fromlist=["MarketEvent"]).MarketEvent.OrderFilled])
+    created_tag = MarketEvent.BuyOrderCreated if side == "BUY" else MarketEvent.SellOrderCreated
+    done_tag = MarketEvent.BuyOrderCompleted if side == "BUY" else MarketEvent.SellOrderCompleted
+    n_created, n_done = len(log[created_tag]), len(log[done_tag])
     if side == "BUY":
         oid = conn.buy(PAIR, Decimal(amount), price=best(conn, False) + Decimal("0.1"), **kw)
-        await sim.futures.take(SYMBOL, "SELL", amount)
     else:
         oid = conn.sell(PAIR, Decimal(amount), price=best(conn, True) - Decimal("0.1"), **kw)
-        await sim.futures.take(SYMBOL, "BUY", amount)
-    from exconnect.events import MarketEvent
-    await log.wait_for(MarketEvent.OrderFilled, n + 1)
+    await log.wait_for(created_tag, n_created + 1)
+    await sim.futures.take(SYMBOL, "SELL" if side == "BUY" else "BUY", amount)
+    await log.wait_for(done_tag, n_done + 1)
     return oid
 
 
