@@ -22,7 +22,7 @@ from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from exconnect.native.cfixed cimport (
     FX_OK, FX_MAX_SCALE, FX_FLOOR, FX_CEIL, FX_NEAREST,
-    fx_parse, fx_parse_round, fx_format, fx_quantize, fx_rescale, fx_strerror,
+    fx_parse, fx_parse_round, fx_format, fx_quantize, fx_rescale, fx_strerror, fx_mul_div, fx_mul_cmp,
 )
 
 FLOOR = FX_FLOOR
@@ -171,6 +171,23 @@ def rescale(int64_t v, int from_scale, int to_scale):
     if st != FX_OK:
         raise ValueError(f"{fx_strerror(st).decode()}: rescale({v}, {from_scale} -> {to_scale})")
     return out
+
+
+def mul_div(int64_t a, int64_t b, int64_t d, int mode=FX_FLOOR):
+    """a * b / d rounded by mode, exact 128-bit intermediate (e.g. price * qty at a chosen scale)."""
+    cdef int64_t out = 0
+    cdef int st = fx_mul_div(a, b, d, mode, &out)
+    if st != FX_OK:
+        raise ValueError(f"{fx_strerror(st).decode()}: mul_div({a}, {b}, {d})")
+    return out
+
+
+def mul_cmp(int64_t a, int64_t b, int ab_scale, int64_t c, int c_scale):
+    """Sign of a*b*10^-ab_scale - c*10^-c_scale (exact): -1, 0 or 1."""
+    cdef int r = fx_mul_cmp(a, b, ab_scale, c, c_scale)
+    if r == -2:
+        raise ValueError(f"scale outside range: mul_cmp(ab_scale={ab_scale}, c_scale={c_scale})")
+    return r
 
 
 def clear_cache():

@@ -193,3 +193,31 @@ def test_decimal_cache_is_bounded_and_clearable():
     assert fixed.decimal(12345, 4) == Decimal("1.2345")
     fixed.clear_cache()
     assert fixed.decimal(12345, 4) == Decimal("1.2345")
+
+
+@given(INT64, INT64, st.integers(0, 36), INT64, SCALES)
+@example(2**63 - 1, 2**63 - 1, 0, 1, 18)
+@example(-(2**63) + 1, 2**63 - 1, 36, -(2**63) + 1, 0)
+@example(3, 1, 0, 30, 1)
+def test_mul_cmp_is_exact(a, b, ab_scale, c, c_scale):
+    from fractions import Fraction
+    lhs, rhs = Fraction(a * b, 10**ab_scale), Fraction(c, 10**c_scale)
+    assert fixed.mul_cmp(a, b, ab_scale, c, c_scale) == (lhs > rhs) - (lhs < rhs)
+
+
+@given(INT64, INT64, INT64.filter(lambda d: d != 0), MODES)
+def test_mul_div_matches_reference(a, b, d, mode):
+    from fractions import Fraction
+    import math
+    x = Fraction(a * b, d)
+    if mode == fixed.FLOOR:
+        expected = math.floor(x)
+    elif mode == fixed.CEIL:
+        expected = math.ceil(x)
+    else:
+        expected = round(x)  # Fraction rounds half to even
+    if not -(2**63) <= expected <= 2**63 - 1:
+        with pytest.raises(ValueError):
+            fixed.mul_div(a, b, d, mode)
+    else:
+        assert fixed.mul_div(a, b, d, mode) == expected
