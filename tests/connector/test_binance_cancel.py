@@ -1,7 +1,7 @@
 """CXL: cancellation against the simulator."""
 from decimal import Decimal
 
-from connector_helpers import PAIR, eventually
+from connector_helpers import PAIR
 
 from exconnect.events import MarketEvent
 from exconnect.types import CancellationResult, OrderState, OrderType

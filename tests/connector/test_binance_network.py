@@ -3,7 +3,7 @@ import logging
 from decimal import Decimal
 
 import pytest
-from connector_helpers import PAIR, eventually, make_connector
+from connector_helpers import PAIR, make_connector
 
 from exconnect.connector.exchange_base import NetworkStatus
 from exconnect.connector.web import RateLimitedError

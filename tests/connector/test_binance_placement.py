@@ -4,7 +4,7 @@ from decimal import Decimal
 from connector_helpers import PAIR, eventually
 
 from exconnect.events import MarketEvent
-from exconnect.types import OrderState, OrderType, TradeType
+from exconnect.types import OrderState, OrderType
 
 
 def order_posts(sim):

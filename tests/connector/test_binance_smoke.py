@@ -3,7 +3,7 @@ from decimal import Decimal
 from exconnect.events import MarketEvent
 from exconnect.types import OrderType
 
-from connector_helpers import PAIR, eventually
+from connector_helpers import PAIR
 
 
 async def test_ready_and_limit_order_lifecycle(connector, sim):

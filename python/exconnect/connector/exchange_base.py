@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import time
 from decimal import Decimal
@@ -33,7 +32,7 @@ from .persistence import ConnectorStore
 from .throttler import AsyncThrottler
 from .time_sync import TimeSynchronizer
 from .user_stream_tracker import UserStreamTracker
-from .web import ExchangeRequestError, RequestRejected, RestClient, UnknownOutcomeError
+from .web import RequestRejected, RestClient
 
 __all__ = ["ExchangeBase", "NetworkStatus"]
 

@@ -21,8 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from exconnect.events import (BuyOrderCompletedEvent, BuyOrderCreatedEvent, MarketEvent,
                               MarketOrderFailureEvent, OrderCancelledEvent, OrderExpiredEvent,
