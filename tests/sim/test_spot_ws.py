@@ -49,6 +49,8 @@ async def test_live_subscribe_list_unsubscribe(sim, session, path):
         assert await recv_json(ws, lambda m: m.get("id") == 3) == {"result": None, "id": 3}
         await ws.send_str('{"method":"LIST_SUBSCRIPTIONS","id":4}')
         assert (await recv_json(ws, lambda m: m.get("id") == 4))["result"] == ["btcusdt@bookTicker"]
+    sent = [e["data"] for e in sim.ws_log if e["path"] == path]
+    assert len(sent) == 4 and '"SUBSCRIBE"' in sent[0]      # tests can read back what a client sent
 
 
 async def test_control_frame_errors_keep_connection(sim, session):

@@ -144,3 +144,28 @@ async def test_ws_api_legacy_listen_key_methods(sim, session):
     r = await ws_api_call(ws, "userDataStream.stop", {"apiKey": "sim-key", "listenKey": key})
     assert r["result"] == {}
     await ws.close()
+
+
+async def test_ws_api_trading_methods(sim, session):
+    ws = await session.ws_connect(sim.spot_ws_url + "/ws-api/v3")
+    p = ws_signed_params(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001",
+                         price=50000, newClientOrderId="wsapi-1")
+    r = await ws_api_call(ws, "order.place", p)
+    assert r["status"] == 200 and r["result"]["status"] == "NEW" and r["result"]["clientOrderId"] == "wsapi-1"
+    r = await ws_api_call(ws, "order.status", {"symbol": "BTCUSDT", "origClientOrderId": "wsapi-1"})
+    assert r["error"]["code"] == -1102                           # not logged on, not signed
+    await ws_api_call(ws, "session.logon", ws_signed_params())
+    r = await ws_api_call(ws, "order.status", {"symbol": "BTCUSDT", "origClientOrderId": "wsapi-1",
+                                               "timestamp": int(__import__("time").time() * 1000)})
+    assert r["result"]["price"] == "50000.00000000"
+    r = await ws_api_call(ws, "openOrders.status", ws_signed_params(symbol="BTCUSDT"))
+    assert [o["clientOrderId"] for o in r["result"]] == ["wsapi-1"]
+    r = await ws_api_call(ws, "order.cancel", ws_signed_params(symbol="BTCUSDT", origClientOrderId="wsapi-1"))
+    assert r["result"]["status"] == "CANCELED"
+    r = await ws_api_call(ws, "order.cancel", ws_signed_params(symbol="BTCUSDT", origClientOrderId="wsapi-1"), rid=2)
+    assert r["status"] == 400 and r["error"] == {"code": -2011, "msg": "Unknown order sent."}
+    r = await ws_api_call(ws, "depth", {"symbol": "BTCUSDT", "limit": 5})
+    assert len(r["result"]["bids"]) == 5
+    r = await ws_api_call(ws, "account.status", ws_signed_params(), rid=3)
+    assert r["result"]["accountType"] == "SPOT"
+    await ws.close()

@@ -145,7 +145,7 @@ class RestApi:
             raw_body = await request.read() if request.can_read_body else b""
             entry = {"time": received_ms, "method": request.method, "path": request.path,
                      "query": raw_query.decode("latin-1"), "body": raw_body.decode("latin-1"),
-                     "api_key": request.headers.get("X-MBX-APIKEY")}
+                     "api_key": request.headers.get("X-MBX-APIKEY"), "headers": dict(request.headers)}
             sim.request_log.append(entry)
             fault = sim.faults.rest_fault(request.path)
             if fault == "timeout":

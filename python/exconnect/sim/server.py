@@ -38,6 +38,8 @@ class Simulator:
         self.faults = FaultInjector(cfg.faults, self.clock, cfg.seed)
         #: every REST request as received: dicts with time, method, path, query, body, params, api_key
         self.request_log: deque = deque(maxlen=10000)
+        #: every text frame clients sent on WebSockets: dicts with time, path, data (SUBSCRIBE, WS-API calls)
+        self.ws_log: deque = deque(maxlen=10000)
         self.stopping = asyncio.Event()
         self.spot_app = web.Application(client_max_size=1 << 20)
         self.futures_app = web.Application(client_max_size=1 << 20)

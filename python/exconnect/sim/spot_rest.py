@@ -479,3 +479,15 @@ def add_routes(sim, venue) -> None:
     r("POST", "/api/v3/userDataStream", listen_key_new, weight=2, security=USER_STREAM)
     r("PUT", "/api/v3/userDataStream", listen_key_keepalive, weight=2, security=USER_STREAM)
     r("DELETE", "/api/v3/userDataStream", listen_key_close, weight=2, security=USER_STREAM)
+
+    # the same handlers answer the WebSocket API's request methods (ws_api.py): name → (handler, signed)
+    venue.ws_api_methods = {
+        "depth": (depth, False), "exchangeInfo": (exchange_info, False), "trades.recent": (trades, False),
+        "trades.aggregate": (agg_trades, False), "klines": (klines, False), "avgPrice": (avg_price, False),
+        "ticker.24hr": (ticker_24hr, False), "ticker.price": (ticker_price, False),
+        "ticker.book": (book_ticker, False),
+        "order.place": (new_order, True), "order.test": (test_order, True), "order.status": (get_order, True),
+        "order.cancel": (cancel, True), "openOrders.status": (open_orders, True),
+        "openOrders.cancelAll": (cancel_all, True), "allOrders": (all_orders, True),
+        "account.status": (account, True), "myTrades": (my_trades, True),
+    }

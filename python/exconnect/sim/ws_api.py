@@ -2,7 +2,10 @@
 
 Requests ``{"id", "method", "params"}`` → ``{"id", "status", "result", "rateLimits"}`` or
 ``{"id", "status", "error": {"code", "msg"}}``; methods may carry a ``v3/`` prefix.
-Implemented: ``ping``, ``time``, ``session.logon`` / ``session.status`` / ``session.logout``,
+Implemented: trading and market-data methods (``order.place``, ``order.cancel``, ``order.status``,
+``openOrders.status``, ``openOrders.cancelAll``, ``allOrders``, ``account.status``, ``myTrades``,
+``depth``, ``exchangeInfo``, ``ticker.*``, ``trades.*``, ``klines``, ``avgPrice``) through the same
+handlers as REST; ``ping``, ``time``, ``session.logon`` / ``session.status`` / ``session.logout``,
 ``userDataStream.subscribe`` (after logon), ``userDataStream.subscribe.signature``,
 ``userDataStream.unsubscribe``, ``session.subscriptions``, and legacy
 ``userDataStream.start/ping/stop`` (listen keys).
@@ -21,6 +24,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from . import auth, errors
+from .rest import RestCall
 from .stream_hub import WsConnection
 
 log = logging.getLogger(__name__)
@@ -109,6 +113,26 @@ def add_routes(sim, venue) -> None:
             return {}
         raise errors.BinanceError(-1020, f"Unsupported method '{method}'.")
 
+    def _text(v) -> str:
+        return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+    async def call_rest_method(s: _Session, method: str, params: dict, request, ip: str):
+        """Trading/market-data methods reuse the REST handlers (same validation, same answers)."""
+        handler, signed = venue.ws_api_methods[method]
+        call = RestCall(request, {k: _text(v) for k, v in params.items() if v is not None}, ip, clock.now_ms())
+        if signed:
+            if "signature" in params:
+                call.key = auth.verify_ws(sim.keys, params, clock)
+            elif s.key is not None:
+                check = {k: _text(params[k]) for k in ("timestamp", "recvWindow") if k in params}
+                auth.check_timestamp(check, clock)
+                call.key = s.key
+            else:
+                raise errors.mandatory("apiKey")
+            if method == "order.place":
+                limiter.charge_order(call.key.account_id)
+        return await handler(call)
+
     async def handler(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
         await ws.prepare(request)
@@ -126,6 +150,7 @@ def add_routes(sim, venue) -> None:
                         break
                     continue
                 rid = None
+                sim.ws_log.append({"time": clock.now_ms(), "path": request.path, "data": msg.data})
                 try:
                     try:
                         req = orjson.loads(msg.data)
@@ -143,7 +168,10 @@ def add_routes(sim, venue) -> None:
                     limiter.charge(ip, WEIGHT)
                     if method.startswith("v3/"):
                         method = method[3:]
-                    result = dispatch(s, method, params)
+                    if method in venue.ws_api_methods:
+                        result = await call_rest_method(s, method, params, request, ip)
+                    else:
+                        result = dispatch(s, method, params)
                     conn.send_json({"id": rid, "status": 200, "result": result, "rateLimits": rate_limits(ip)})
                 except errors.BinanceError as exc:
                     conn.send_json({"id": rid, "status": exc.status, "error": exc.body(),

@@ -66,6 +66,7 @@ def stream_handler(sim, hub: StreamHub, *, combined: bool, is_listen_key: Callab
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
+                    sim.ws_log.append({"time": sim.clock.now_ms(), "path": request.path, "data": msg.data})
                     _control(conn, hub, msg.data, is_listen_key)
                 elif msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
                     break
