@@ -24,6 +24,7 @@ import asyncio
 import logging
 import random
 import re
+from collections import deque
 from typing import Dict, List, Optional
 
 from . import money
@@ -45,6 +46,8 @@ STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
 CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 MAX_OPEN_ORDERS = 200
 FIRST_ORDER_ID = 4_000_000_001
+#: closed orders and trades kept per venue/account for queries (memory stays bounded)
+HISTORY_LIMIT = 200_000
 STREAM_NAME = re.compile(
     r"^([a-z0-9]+)@(?:depth(?:5|10|20)?(?:@100ms|@500ms)?|markPrice(?:@1s)?|aggTrade|trade|bookTicker)$")
 
@@ -179,7 +182,8 @@ class FuturesVenue:
         self.orders: Dict[int, FuturesOrder] = {}
         self.open_orders: Dict[int, Dict[int, FuturesOrder]] = {a: {} for a in self.accounts}
         self.client_ids: Dict[tuple, FuturesOrder] = {}  # (account, symbol, clientOrderId) → order
-        self.trades: Dict[int, List[dict]] = {a: [] for a in self.accounts}
+        self.trades: Dict[int, deque] = {a: deque(maxlen=HISTORY_LIMIT) for a in self.accounts}
+        self._closed: deque = deque()
         self._next_order_id = FIRST_ORDER_ID
         self._tasks: List[asyncio.Task] = []
         self.fills_total = 0
@@ -688,6 +692,14 @@ class FuturesVenue:
 
     def _close(self, rec: FuturesOrder) -> None:
         self.open_orders[rec.account_id].pop(rec.order_id, None)
+        # bounded history (Binance keeps 3–90 days): forget the oldest closed orders
+        self._closed.append(rec.order_id)
+        if len(self._closed) > HISTORY_LIMIT:
+            old = self.orders.pop(self._closed.popleft(), None)
+            if old is not None:
+                key = (old.account_id, old.symbol, old.client_order_id)
+                if self.client_ids.get(key) is old:
+                    del self.client_ids[key]
 
     # -- cancel ----------------------------------------------------------------------------------
     def cancel_order(self, account_id: int, rec: Optional[FuturesOrder]) -> FuturesOrder:

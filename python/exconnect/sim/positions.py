@@ -25,12 +25,14 @@ The margin model (deliberately simple, documented so tests and users can predict
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from .money import ONE, mul, parse
 
 BOTH, LONG, SHORT = "BOTH", "LONG", "SHORT"
+INCOME_HISTORY = 200_000
 CROSSED, ISOLATED = "CROSSED", "ISOLATED"
 
 
@@ -205,7 +207,7 @@ class FuturesAccount:
         self.margin_type: Dict[str, str] = {}
         self.brackets: Dict[str, Tuple[Bracket, ...]] = dict(brackets or {})
         self.positions: Dict[Tuple[str, str], Position] = {}
-        self.income: List[IncomeRow] = []
+        self.income: deque = deque(maxlen=INCOME_HISTORY)  # bounded: a long paper-trading run stays small
         self.fee_maker = fee_maker
         self.fee_taker = fee_taker
         self._tran_id = 0
