@@ -144,6 +144,10 @@ async def test_funding_cycle_seconds_interval():
             assert ev["a"]["S"] == "BTCUSDT" and ev["a"]["P"] == [] and ev["T"] % 1000 == 0
             paid = float(ev["a"]["B"][0]["bc"])
             assert paid < 0  # positive rate: the long pays
+            ev2 = await next_json(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE" and m["a"]["m"] == "FUNDING_FEE")
+            assert ev2["T"] == ev["T"] + 1000  # next funding time, each settled exactly once
+            rows = await c.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
+            assert [r["time"] for r in rows][:2] == [ev["T"], ev2["T"]]
             inc = await c.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
             assert inc and float(inc[0]["income"]) == paid and inc[0]["asset"] == "USDT"
             hist = await c.public("/fapi/v1/fundingRate", symbol="BTCUSDT")

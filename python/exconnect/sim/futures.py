@@ -276,10 +276,16 @@ class FuturesVenue:
                 log.exception("mark price update failed")
 
     async def _funding_loop(self) -> None:
+        last_due = 0
         while True:
-            now = self.clock.now_ms()
-            due = self.next_funding_time()
-            await asyncio.sleep(max(0.0, (due - now) / 1000))
+            # a timer that fires a hair early must not settle the same funding time twice
+            due = max(self.next_funding_time(), last_due + self.funding_interval_ms)
+            while True:
+                wait_ms = due - self.clock.now_ms()
+                if wait_ms <= 0:
+                    break
+                await asyncio.sleep(wait_ms / 1000)
+            last_due = due
             try:
                 self.settle_funding(due)
             except Exception:
