@@ -82,7 +82,7 @@ def orders_and_histories(draw):
     leverage = draw(st.integers(1, 125))
     position = draw(st.sampled_from(list(PositionAction)))
     ctor = (CID, PAIR, OrderType.LIMIT, side, amount, draw(timestamps), price, eid, start, leverage, position)
-    return ctor, history
+    return ctor, history, draw(st.booleans())
 
 
 def observe(o):
@@ -118,7 +118,7 @@ def restored(cls, o):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders_and_histories())
 def test_compiled_matches_reference(case):
-    ctor, history = case
+    ctor, history, watch_events = case
     native, ref = InFlightOrder(*ctor), InFlightOrderRef(*ctor)
     assert observe(native) == observe(ref)
     for kind, arg in history:
@@ -143,6 +143,10 @@ def test_compiled_matches_reference(case):
             assert after == before, "a refused update changed the order"
         # the persisted form restores to the same observable order, at every step
         assert observe(restored(InFlightOrder, native)) == after
+        if watch_events:  # latches follow the order whether created before or after the updates
+            assert native.exchange_order_id_update_event.is_set() == (native.exchange_order_id is not None)
+            assert native.completely_filled_event.is_set() == native.is_fully_executed
+            assert native.processed_by_exchange_event.is_set() == (not native.is_pending_create)
     # executed base never exceeds the amount, and equals the sum of the kept fills
     assert native.executed_amount_base <= native.amount
     assert native.executed_amount_base == EXACT_SUM(f.fill_base_amount for f in native.order_fills.values())
