@@ -1,5 +1,5 @@
 # Declarations of core/fixed.h for Cython code (bindings and third-party strategies).
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from "fixed.h" nogil:
     enum:
@@ -25,4 +25,5 @@ cdef extern from "fixed.h" nogil:
     int fx_mul_div(int64_t a, int64_t b, int64_t d, int mode, int64_t *out)
     int fx_mul_cmp(int64_t a, int64_t b, int ab_scale, int64_t c, int c_scale)
     int fx_digits(int64_t v)
+    int fx_from_parts(uint64_t coef, int neg, long exp, int scale, int mode, int64_t *out)
     const char *fx_strerror(int status)

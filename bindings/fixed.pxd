@@ -21,3 +21,5 @@ cdef enum:
     PARSE_EXACT = -1
 cdef object as_text(object value)
 cdef int parse_text(object text, int scale, int mode, int64_t *out) except -1
+# parse_value: any accepted value (a Decimal is read without str() when safe)
+cdef int parse_value(object value, int scale, int mode, int64_t *out) except -1

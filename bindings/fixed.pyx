@@ -10,19 +10,30 @@ while `d.as_tuple()` alone costs ~340 ns and `int(d.scaleb(k))` ~230 ns (and
 depends on the context).  There is no decimal C API capsule in 3.11.
 
 fixed -> Decimal must build a Decimal, and `Decimal(str)` (~150 ns) is the only
-exact constructor faster than the tuple form (~250 ns).  Prices and sizes on
-a tick grid repeat a lot, so results are cached per scale in a bounded dict
-(hit: ~30 ns).  Decimals are immutable, so sharing cached objects is safe.
+exact public constructor faster than the tuple form (~250 ns).
+
+Faster still, and used when it is proven safe at import: CPython's `_decimal`
+stores a Decimal as a PyDecObject holding an mpd_t (flags, exp, digits, len,
+alloc, data -> base-10**19 words).  For a finite Decimal whose coefficient is
+one word we read (sign, coefficient, exponent) straight from it (~5 ns instead
+of str()), and build results the same way `_decimal` itself does for small
+values (static data, hash -1).  `_probe_decimal_layout` checks the layout on
+this interpreter (object size, data pointer, fields vs as_tuple(), and built
+objects vs Decimal(str) in value, text, tuple and hash); on any mismatch, or
+with EXCONNECT_NO_DECIMAL_FASTPATH=1, everything goes through str() and
+Decimal(str) plus a bounded per-scale cache instead.
 """
+import os
+import sys
 from decimal import Decimal
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t, uint8_t
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from exconnect.native.cfixed cimport (
     FX_OK, FX_MAX_SCALE, FX_FLOOR, FX_CEIL, FX_NEAREST,
-    fx_parse, fx_parse_round, fx_format, fx_quantize, fx_rescale, fx_strerror, fx_mul_div, fx_mul_cmp,
+    fx_parse, fx_parse_round, fx_from_parts, fx_digits, fx_format, fx_quantize, fx_rescale, fx_strerror, fx_mul_div, fx_mul_cmp,
 )
 
 FLOOR = FX_FLOOR
@@ -31,6 +42,53 @@ NEAREST = FX_NEAREST
 MAX_SCALE = FX_MAX_SCALE
 
 cdef object _Decimal = Decimal
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    /* Mirror of CPython's _decimal PyDecObject / libmpdec mpd_t (64-bit build).
+       Only used after _probe_decimal_layout() has verified it. */
+    typedef struct {
+        uint8_t flags; Py_ssize_t exp; Py_ssize_t digits; Py_ssize_t len; Py_ssize_t alloc; uint64_t *data;
+    } exc_mpd_t;
+    typedef struct { PyObject_HEAD Py_hash_t hash; exc_mpd_t dec; uint64_t data[4]; } exc_dec_object;
+    #define EXC_MPD_NEG 1
+    #define EXC_MPD_SPECIAL 14
+    #define EXC_MPD_STATIC 16
+    #define EXC_MPD_STATIC_DATA 32
+
+    static PyObject *exc_dec_new(PyObject *type, int64_t v, int scale, int ndigits) {
+        PyTypeObject *t = (PyTypeObject *)type;
+        exc_dec_object *o = (exc_dec_object *)t->tp_alloc(t, 0);
+        if (o == NULL) return NULL;
+        o->hash = -1;
+        o->dec.flags = EXC_MPD_STATIC | EXC_MPD_STATIC_DATA | (v < 0 ? EXC_MPD_NEG : 0);
+        o->dec.exp = -(Py_ssize_t)scale;
+        o->dec.digits = ndigits;
+        o->dec.len = 1;
+        o->dec.alloc = 4;
+        o->dec.data = o->data;
+        o->data[0] = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        return (PyObject *)o;
+    }
+    """
+    ctypedef struct exc_mpd_t:
+        uint8_t flags
+        Py_ssize_t exp
+        Py_ssize_t digits
+        Py_ssize_t len
+        Py_ssize_t alloc
+        uint64_t *data
+    ctypedef struct exc_dec_object:
+        Py_ssize_t hash
+        exc_mpd_t dec
+        uint64_t data[4]
+    enum:
+        EXC_MPD_NEG
+        EXC_MPD_SPECIAL
+    object exc_dec_new(object type, int64_t v, int scale, int ndigits)
+
+cdef bint _layout_ok = False   # set by _probe_decimal_layout() at import
 
 # Bounded per-scale caches for to_decimal; cleared wholesale when full (cheap,
 # and a market maker's working set of prices is far smaller than the bound).
@@ -99,18 +157,36 @@ cdef int parse_text(object text, int scale, int mode, int64_t *out) except -1:
     return fx_parse_round(p, <size_t>n, scale, mode, out)
 
 
-cdef int64_t to_fixed(object value, int scale) except? -1:
-    cdef Py_ssize_t n = 0
+cdef int parse_value(object value, int scale, int mode, int64_t *out) except -1:
+    cdef exc_dec_object *o
+    if _layout_ok and type(value) is _Decimal:
+        o = <exc_dec_object *><void *>value
+        if (o.dec.flags & EXC_MPD_SPECIAL) == 0 and o.dec.len == 1:
+            return fx_from_parts(o.dec.data[0], o.dec.flags & EXC_MPD_NEG, o.dec.exp, scale, mode, out)
+    return parse_text(as_text(value), scale, mode, out)
+
+
+cdef int _raise_value(object value, int st, int scale) except -1:
     cdef object text = as_text(value)
+    cdef Py_ssize_t n = 0
     cdef const char *p = _ptr(text, &n)
-    return parse_bytes(p, n, scale)
+    return _raise(st, p, n, scale)
+
+
+cdef int64_t to_fixed(object value, int scale) except? -1:
+    cdef int64_t out = 0
+    cdef int st = parse_value(value, scale, PARSE_EXACT, &out)
+    if st != FX_OK:
+        _raise_value(value, st, scale)
+    return out
 
 
 cdef int64_t to_fixed_round(object value, int scale, int mode) except? -1:
-    cdef Py_ssize_t n = 0
-    cdef object text = as_text(value)
-    cdef const char *p = _ptr(text, &n)
-    return parse_bytes_round(p, n, scale, mode)
+    cdef int64_t out = 0
+    cdef int st = parse_value(value, scale, mode, &out)
+    if st != FX_OK:
+        _raise_value(value, st, scale)
+    return out
 
 
 cdef str to_str(int64_t v, int scale, bint trim=False):
@@ -124,6 +200,8 @@ cdef str to_str(int64_t v, int scale, bint trim=False):
 cdef object to_decimal(int64_t v, int scale):
     if scale < 0 or scale > FX_MAX_SCALE:
         raise ValueError(f"scale outside 0..{FX_MAX_SCALE}: {scale}")
+    if _layout_ok:
+        return exc_dec_new(_Decimal, v, scale, fx_digits(v))
     cdef dict cache = <dict>_decimal_cache[scale]
     cdef object key = v
     cdef object d = cache.get(key)
@@ -194,3 +272,38 @@ def clear_cache():
     """Drop the cached Decimals (tests, memory pressure)."""
     for c in _decimal_cache:
         (<dict>c).clear()
+
+
+def _probe_decimal_layout():
+    """True if this interpreter's Decimal matches exc_dec_object (see the module doc)."""
+    cdef exc_dec_object *o
+    cdef object d, built
+    if os.environ.get("EXCONNECT_NO_DECIMAL_FASTPATH") == "1" or sys.maxsize != 2**63 - 1:
+        return False
+    if type(_Decimal(1)).__module__ != "decimal" or _Decimal(1).__sizeof__() != sizeof(exc_dec_object):
+        return False
+    samples = ["0", "-0", "1", "-29999.99000000", "1E+5", "9223372036854775807", "-9223372036854775808",
+               "1.2345E-20", "0.00100000", "12345678901234567890123", "-0E-8"]
+    for text in samples:
+        d = _Decimal(text)
+        o = <exc_dec_object *><void *>d
+        sign, digits, exp = d.as_tuple()
+        coefficient = int("".join(map(str, digits)))
+        if o.dec.data != &o.data[0] or o.dec.exp != exp or o.dec.digits != len(digits) \
+                or (o.dec.flags & EXC_MPD_NEG) != sign or (o.dec.flags & EXC_MPD_SPECIAL) != 0:
+            return False
+        words = [o.dec.data[i] for i in range(o.dec.len)]
+        if sum(w * 10 ** (19 * i) for i, w in enumerate(words)) != coefficient:
+            return False
+    for v, scale in [(0, 0), (0, 8), (1, 0), (-1, 3), (2999999000000, 8), (-2999999000000, 8),
+                     (9223372036854775807, 18), (-9223372036854775807 - 1, 0), (10**18, 2)]:
+        built = exc_dec_new(_Decimal, v, scale, fx_digits(v))
+        ref = _Decimal(to_str(v, scale, False))
+        if (built != ref or str(built) != str(ref) or built.as_tuple() != ref.as_tuple()
+                or hash(built) != hash(ref) or built + 1 != ref + 1 or -built != -ref):
+            return False
+    return True
+
+
+_layout_ok = _probe_decimal_layout()
+DECIMAL_FAST_PATH = _layout_ok

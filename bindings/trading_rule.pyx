@@ -27,7 +27,7 @@ from libc.stdint cimport int64_t, INT64_MAX
 from exconnect.native.cfixed cimport (
     FX_OK, FX_FLOOR, FX_MAX_SCALE, fx_pow10, fx_quantize, fx_mul_cmp, fx_digits, fx_strerror,
 )
-from exconnect.native.fixed cimport to_decimal, as_text, parse_text, PARSE_EXACT
+from exconnect.native.fixed cimport to_decimal, parse_value, PARSE_EXACT
 from exconnect.native.cfixed cimport FX_ERR_PRECISION
 
 cdef object _Decimal = Decimal
@@ -253,12 +253,10 @@ cdef class TradingRule:
         A Decimal already on the grid is returned as is (same object)."""
         cdef int64_t p = 0, q
         cdef int st
-        cdef object text
         if self.price_fast:
-            text = as_text(price)
-            st = parse_text(text, self.price_scale, PARSE_EXACT, &p)
+            st = parse_value(price, self.price_scale, PARSE_EXACT, &p)
             if st == FX_ERR_PRECISION:
-                st = parse_text(text, self.price_scale, FX_FLOOR, &p)
+                st = parse_value(price, self.price_scale, FX_FLOOR, &p)
             elif st == FX_OK:
                 q = self.c_quantize_price(p)
                 if q == p and type(price) is _Decimal:
@@ -277,16 +275,14 @@ cdef class TradingRule:
         cdef int64_t a = 0, p = 0, q
         cdef int st
         cdef bint exact
-        cdef object text
         if self.size_fast:
-            text = as_text(amount)
-            st = parse_text(text, self.size_scale, PARSE_EXACT, &a)
+            st = parse_value(amount, self.size_scale, PARSE_EXACT, &a)
             exact = st == FX_OK
             if st == FX_ERR_PRECISION:
-                st = parse_text(text, self.size_scale, FX_FLOOR, &a)
+                st = parse_value(amount, self.size_scale, FX_FLOOR, &a)
             if st == FX_OK and a >= 0 and price is not None:
                 if self.price_fast and self.notional_fast:
-                    st = parse_text(as_text(price), self.price_scale, PARSE_EXACT, &p)
+                    st = parse_value(price, self.price_scale, PARSE_EXACT, &p)
                     if p < 0:
                         st = -1
                 else:

@@ -282,6 +282,36 @@ int fx_mul_cmp(int64_t a, int64_t b, int ab_scale, int64_t c, int c_scale) {
     return (l > r) - (l < r);
 }
 
+int fx_from_parts(uint64_t coef, int neg, long exp, int scale, int mode, int64_t *out) {
+    if (scale < 0 || scale > FX_MAX_SCALE) return FX_ERR_SCALE;
+    if (mode >= 0 && mode != FX_FLOOR && mode != FX_CEIL && mode != FX_NEAREST) return FX_ERR_ARG;
+    if (coef == 0) { *out = 0; return FX_OK; }
+    long e = exp + scale;
+    uint64_t q;
+    if (e >= 0) {
+        if (mul_pow10(coef, e, &q) != FX_OK) return FX_ERR_OVERFLOW;
+    } else {
+        uint64_t r, d;
+        if (e < -19) { q = 0; r = coef; d = 0; /* 10^-e > coef: far below one half */ }
+        else {
+            d = e == -19 ? 10000000000000000000ULL : (uint64_t)fx_pow10[-e];
+            q = coef / d;
+            r = coef % d;
+        }
+        if (r != 0) {
+            if (mode < 0) return FX_ERR_PRECISION;
+            int up;
+            if (mode == FX_FLOOR) up = neg;
+            else if (mode == FX_CEIL) up = !neg;
+            else up = d != 0 && (r > d - r || (r == d - r && (q & 1u)));
+            q += (uint64_t)up;
+        }
+    }
+    if (q > U64_LIMIT) return FX_ERR_OVERFLOW;
+    *out = neg ? -(int64_t)q : (int64_t)q;
+    return FX_OK;
+}
+
 int fx_digits(int64_t v) {
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     int n = 1;

@@ -42,6 +42,11 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out);
  * overflow (of the rounded result) are still errors. */
 int fx_parse_round(const char *s, size_t len, int scale, int mode, int64_t *out);
 
+/* (-1)^neg * coef * 10^exp at `scale` (a decimal's parts, e.g. read from a
+ * Python Decimal): exact when mode < 0 (FX_ERR_PRECISION if digits would be
+ * lost), else rounded by mode.  FX_ERR_OVERFLOW if the result exceeds int64. */
+int fx_from_parts(uint64_t coef, int neg, long exp, int scale, int mode, int64_t *out);
+
 /* Write v at `scale` as text: exactly `scale` decimals, or with trailing zeros
  * (and a bare '.') removed when trim != 0.  Returns the length written (no NUL
  * is written unless there is room) or -1 if cap is too small (needs <= 41). */

@@ -221,3 +221,37 @@ def test_mul_div_matches_reference(a, b, d, mode):
             fixed.mul_div(a, b, d, mode)
     else:
         assert fixed.mul_div(a, b, d, mode) == expected
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False), SCALES, MODES)
+@example(Decimal("12345678901234567890.5"), 0, fixed.NEAREST)  # coefficient wider than one word
+@example(Decimal("-0.5"), 0, fixed.NEAREST)
+@example(Decimal("1.5E-25"), 2, fixed.CEIL)
+def test_parse_round_decimal_matches_reference(d, scale, mode):
+    try:
+        expected = ref.parse_round(str(d), scale, mode)
+    except ref.RefError:
+        with pytest.raises(ValueError):
+            fixed.parse_round(d, scale, mode)
+    else:
+        assert fixed.parse_round(d, scale, mode) == expected
+
+
+@given(INT64, SCALES)
+def test_built_decimals_behave_like_parsed_ones(v, scale):
+    built, parsed = fixed.decimal(v, scale), Decimal(ref.text(v, scale))
+    assert str(built) == str(parsed) and repr(built) == repr(parsed)
+    assert hash(built) == hash(parsed) and built.as_tuple() == parsed.as_tuple()
+    assert built * 3 - 1 == parsed * 3 - 1 and built.normalize() == parsed.normalize()
+
+
+def test_fallback_without_the_decimal_layout_fast_path():
+    import os
+    import subprocess
+    import sys
+    code = ("from decimal import Decimal; from exconnect.native import fixed as f;"
+            "assert not f.DECIMAL_FAST_PATH;"
+            "assert f.parse(Decimal('29999.99'), 8) == 2999999000000;"
+            "assert str(f.decimal(2999999000000, 8)) == '29999.99000000'")
+    env = dict(os.environ, EXCONNECT_NO_DECIMAL_FASTPATH="1")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
