@@ -1,0 +1,144 @@
+"""OB / USR / POL for futures: pu-chain gaps resynchronise, listenKey keepalive and expiry (a new
+key, not the dead one), socket drops, fills during an outage found by polling, duplicated and
+reordered user events counted once."""
+from decimal import Decimal
+
+from perpetual_fixtures import PAIR, SYMBOL, best, eventually, make_perpetual, perp, perp_sim  # noqa: F401
+
+from exconnect.events import MarketEvent
+from exconnect.types import OrderType
+
+
+async def resting_buy(conn, amount="0.03"):
+    oid = conn.buy(PAIR, Decimal(amount), OrderType.LIMIT, best(conn, False) + Decimal("0.1"))
+    await conn.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    return oid
+
+
+def price_atoms(text):
+    return int(Decimal(text) * 10 ** 8)
+
+
+def sim_book_top(sim):
+    book = sim.futures.engine.book(SYMBOL)
+    return book.best_bid()[0], book.best_ask()[0]
+
+
+def price_atoms(text):
+    return int(Decimal(text) * 10 ** 8)
+
+
+def top_levels(sim, n=50):
+    bids, asks = sim.futures.engine.book(SYMBOL).depth(n)
+    return ([(Decimal(p) / 10 ** 8, Decimal(q) / 10 ** 8) for p, q in bids],
+            [(Decimal(p) / 10 ** 8, Decimal(q) / 10 ** 8) for p, q in asks])
+
+
+def local_levels(book, n=50):
+    return ([(r.price, r.amount) for r in list(book.bid_entries())[:n]],
+            [(r.price, r.amount) for r in list(book.ask_entries())[:n]])
+
+
+async def test_pu_gap_resynchronises_book(perp, perp_sim):
+    tracker = perp.order_book_tracker
+    book = perp.get_order_book(PAIR)
+    # settle the book on the live stream first
+    perp_sim.futures.external_order(SYMBOL, True, price_atoms("59990"), 10 ** 6)
+    await eventually(lambda: tracker.is_in_sync(PAIR) and local_levels(book) == top_levels(perp_sim))
+    gaps, snapshots = tracker.gap_count, tracker.snapshot_count
+    perp_sim.faults.depth_gap(SYMBOL)
+    perp_sim.futures.external_order(SYMBOL, True, price_atoms("59991"), 10 ** 6)   # this batch is lost
+    await eventually(lambda: perp_sim.futures.market._gaps == set())
+    perp_sim.futures.external_order(SYMBOL, True, price_atoms("59992"), 10 ** 6)   # pu != previous u
+    await eventually(lambda: tracker.gap_count > gaps)
+    # resynchronised from a new snapshot: the lost change is back and the book equals the exchange's
+    await eventually(lambda: tracker.snapshot_count > snapshots and tracker.is_in_sync(PAIR)
+                     and local_levels(book) == top_levels(perp_sim))
+
+
+async def test_market_stream_drop_reconnects_and_resyncs(perp, perp_sim):
+    ds = perp.order_book_tracker.data_source
+    subs = ds.subscription_count
+    perp_sim.faults.drop_ws("market")
+    await eventually(lambda: ds.subscription_count > subs and perp.order_book_tracker.is_in_sync(PAIR))
+
+
+async def test_listen_key_keepalive_sent(perp_sim, tmp_path):
+    conn = make_perpetual(perp_sim, tmp_path, listen_key_keepalive_interval=0.1)
+    await conn.start(timeout=20)
+    try:
+        ds = conn.user_stream_tracker.data_source
+        await eventually(lambda: ds.keepalive_count >= 2)
+        puts = [e for e in perp_sim.request_log if e["method"] == "PUT" and e["path"] == "/fapi/v1/listenKey"]
+        assert len(puts) >= 2 and all(e["api_key"] == "sim-key" for e in puts)
+    finally:
+        await conn.stop()
+
+
+async def test_listen_key_expired_reconnects_with_new_key(perp, perp_sim):
+    ds = perp.user_stream_tracker.data_source
+    old_key, subs = ds.listen_key, ds.subscription_count
+    perp_sim.futures.users.expire_listen_key(old_key)
+    await eventually(lambda: ds.subscription_count > subs)
+    assert ds.listen_key != old_key
+    # the new stream delivers: a fill arrives through it
+    oid = await resting_buy(perp)
+    await perp_sim.futures.take(SYMBOL, "SELL", "0.03")
+    done = (await perp.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.order_id == oid
+
+
+async def test_keepalive_refused_leads_to_new_key(perp_sim, tmp_path):
+    conn = make_perpetual(perp_sim, tmp_path, listen_key_keepalive_interval=0.1)
+    await conn.start(timeout=20)
+    try:
+        ds = conn.user_stream_tracker.data_source
+        old_key, subs = ds.listen_key, ds.subscription_count
+        perp_sim.futures.users.listen_keys.pop(old_key)        # gone on the exchange, silently
+        await eventually(lambda: ds.subscription_count > subs)
+        assert ds.listen_key != old_key
+    finally:
+        await conn.stop()
+
+
+async def test_user_stream_drop_reconnects(perp, perp_sim):
+    ds = perp.user_stream_tracker.data_source
+    subs = ds.subscription_count
+    perp_sim.faults.drop_ws("user")
+    await eventually(lambda: ds.subscription_count > subs)
+
+
+async def test_fill_during_user_stream_outage_recovered_by_polling(perp, perp_sim):
+    oid = await resting_buy(perp)
+    await perp.user_stream_tracker.stop()
+    await perp_sim.futures.take(SYMBOL, "SELL", "0.01")
+    filled = (await perp.event_log.wait_for(MarketEvent.OrderFilled))[0]
+    assert filled.order_id == oid and filled.amount == Decimal("0.01")
+    await eventually(lambda: PAIR in perp.account_positions)          # positionRisk poll
+    assert perp.account_positions[PAIR].amount == Decimal("0.01")
+    perp.user_stream_tracker.start()
+    await perp_sim.futures.take(SYMBOL, "SELL", "0.02")
+    await perp.event_log.wait_for(MarketEvent.BuyOrderCompleted)
+    assert sum(f.amount for f in perp.event_log[MarketEvent.OrderFilled]) == Decimal("0.03")
+
+
+async def test_duplicated_and_reordered_user_events_count_once(perp, perp_sim):
+    oid = await resting_buy(perp)
+    perp_sim.faults.duplicate_user_events_next(6)
+    await perp_sim.futures.take(SYMBOL, "SELL", "0.01")
+    perp_sim.faults.reorder_user_events_next(3)
+    await perp_sim.futures.take(SYMBOL, "SELL", "0.02")
+    done = (await perp.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    fills = perp.event_log[MarketEvent.OrderFilled]
+    assert done.order_id == oid and sum(f.amount for f in fills) == Decimal("0.03")
+    assert len(fills) == len({f.exchange_trade_id for f in fills})
+    assert len(perp.event_log[MarketEvent.BuyOrderCompleted]) == 1
+
+
+async def test_balances_wallet_and_available(perp, perp_sim):
+    total, available = perp.get_balance("USDT"), perp.get_available_balance("USDT")
+    assert total == Decimal("1000000") and available == total
+    await resting_buy(perp, "0.01")
+    await perp._update_balances()
+    # an open order takes initial margin: available drops, the wallet does not
+    assert perp.get_balance("USDT") == total and perp.get_available_balance("USDT") < available
