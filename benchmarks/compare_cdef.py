@@ -119,6 +119,10 @@ def _key() -> str:
     for path in sorted(glob.glob(os.path.join(ROOT, "bindings", "*.pxd"))):
         with open(path, "rb") as handle:
             digest.update(path.encode() + handle.read())
+    # The built OrderBook too: its struct layout must match what the probe was compiled against.
+    for path in sorted(glob.glob(os.path.join(ROOT, "bindings", "order_book*.so"))):
+        stat = os.stat(path)
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -138,7 +142,12 @@ def load() -> Union[object, str]:
             return "the Cython probe build produced no module"
     spec = importlib.util.spec_from_file_location(MODULE, built[0])
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except (ImportError, ValueError) as error:
+        # e.g. "OrderBook size changed": bindings/order_book.pxd edited but the extension not
+        # rebuilt yet (or the reverse). Report it; the rest of the benchmark still runs.
+        return f"Cython probe does not match the built OrderBook ({error}); rebuild: tools/build.sh order_book"
     return module
 
 

@@ -580,6 +580,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     load_start = time.perf_counter()
     workload = load_workload(frames=args.frames)
     report.facts.update(frames=len(workload), level_changes=workload.level_count,
+                        mean_frame_bytes=round(sum(map(len, workload.frames)) / max(len(workload), 1), 1),
                         delete_share=round(workload.delete_count / max(workload.level_count, 1), 3),
                         snapshot_levels_per_side=workload.config.levels_per_side, runs=args.runs,
                         workload_load_seconds=round(time.perf_counter() - load_start, 2))
