@@ -24,7 +24,8 @@ def ccxt_config(sim):
             "fapiPrivate": H + "/fapi/v1", "fapiPrivateV2": H + "/fapi/v2", "fapiPrivateV3": H + "/fapi/v3",
             "fapiData": H + "/futures/data",
             "public": H + "/api/v3", "private": H + "/api/v3", "sapi": H + "/sapi/v1",
-            "ws": {"linear": sim.futures_ws_url + "/ws"},
+            "ws": {"linear": sim.futures_ws_url + "/ws",
+                   "ws-api": {"linear": sim.futures_ws_url + "/ws-fapi/v1"}},
         }},
         "options": {"fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False, "defaultType": "swap"},
     }
@@ -87,6 +88,23 @@ async def test_ccxt_pro_watch_order_book_and_orders(sim):
         await ex.create_order("BTC/USDT:USDT", "limit", "sell", 0.01, 70000)
         orders = await asyncio.wait_for(watcher, 20)
         assert orders[-1]["status"] == "open" and orders[-1]["price"] == 70000
+    finally:
+        await ex.close()
+
+
+async def test_ccxt_pro_ws_api_trading(sim):
+    ccxtpro = pytest.importorskip("ccxt.pro")
+    ex = ccxtpro.binanceusdm(ccxt_config(sim))
+    try:
+        await ex.load_markets()
+        o = await ex.create_order_ws("BTC/USDT:USDT", "limit", "buy", 0.01, 50000)
+        assert o["status"] == "open" and o["price"] == 50000
+        c = await ex.cancel_order_ws(o["id"], "BTC/USDT:USDT")
+        assert c["status"] == "canceled"
+        # (fetch_balance_ws is not checked: ccxt 4.5.90 parses swap balances from the WS API as spot)
+        await ex.create_order_ws("BTC/USDT:USDT", "market", "sell", 0.02)
+        pos = await ex.fetch_positions_ws(["BTC/USDT:USDT"])
+        assert [p["side"] for p in pos if p["contracts"]] == ["short"]
     finally:
         await ex.close()
 

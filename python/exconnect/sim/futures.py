@@ -157,9 +157,10 @@ class FuturesVenue:
         self.faults.register_hub(self.hub)
         self.faults.register_depth_publisher(self.market)
         self._init_state(config, accounts)
-        from . import futures_rest, futures_ws  # route tables live in their own modules
-        futures_rest.install(self)
+        from . import futures_rest, futures_ws, futures_ws_api  # route tables live in their own modules
+        routes = futures_rest.install(self)
         futures_ws.install(self)
+        futures_ws_api.install(self, routes)
 
     def _init_state(self, config, accounts) -> None:
         self.maker_fee = money.parse(config.futures_maker_fee)

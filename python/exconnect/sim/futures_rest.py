@@ -36,8 +36,9 @@ def _all_or_one(one: int, all_: int):
     return lambda p: one if p.get("symbol") else all_
 
 
-def install(venue) -> None:
-    """Register every futures REST route on the simulator (both ports, futures limiter)."""
+def install(venue) -> "FuturesRoutes":
+    """Register every futures REST route on the simulator (both ports, futures limiter); returns
+    the handler object (the WebSocket API reuses it)."""
     sim = venue.sim
     R = FuturesRoutes(venue)
     add = sim.add_futures_route
@@ -84,6 +85,7 @@ def install(venue) -> None:
     add("POST", "/fapi/v1/listenKey", R.listen_key_new, security=USER_STREAM)
     add("PUT", "/fapi/v1/listenKey", R.listen_key_keepalive, security=USER_STREAM)
     add("DELETE", "/fapi/v1/listenKey", R.listen_key_close, security=USER_STREAM)
+    return R
 
 
 class FuturesRoutes:
