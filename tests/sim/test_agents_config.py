@@ -137,3 +137,17 @@ async def test_futures_route_hook_serves_both_ports(session):
         async with session.get(sim.futures_url + "/api/v3/ping") as r:
             assert r.status == 404                                   # spot REST only on the spot port
     assert len(calls) == 2
+
+
+async def test_long_activity_keeps_depth_and_follows_mid(sim):
+    agents = sim.spot.agents
+    for i in range(3000):          # 150 s of simulated market
+        agents.step(0.05)
+        if i % 250 == 0:
+            for sym, book in sim.spot.books.items():
+                assert len(book.bids) >= 1000 and len(book.asks) >= 1000, sym
+                bb, ba = book.best_bid()[0], book.best_ask()[0]
+                st = agents.state[sym]
+                assert bb < ba
+                assert bb <= st.mid + st.spacing and ba >= st.mid - st.spacing   # book follows the mid
+    assert sim.spot.books["BTCUSDT"].next_trade_id > 100

@@ -30,8 +30,12 @@ class _SymbolState:
     def __init__(self, mid, spacing, base_qty):
         self.mid = mid
         self.spacing = spacing            # atoms between levels
-        self.orders: list[int] = []       # agent order ids (some may be filled already)
+        # agent order ids per side (True = bids); some may be filled already
+        self.orders: dict[bool, list[int]] = {True: [], False: []}
         self.base_qty = base_qty          # typical order size, atoms
+
+    def all_orders(self) -> list[int]:
+        return self.orders[True] + self.orders[False]
 
 
 class MarketAgents:
@@ -60,7 +64,7 @@ class MarketAgents:
         levels = levels or self.cfg.book_levels
         old = self.state.get(symbol)
         if old is not None:
-            for oid in old.orders:
+            for oid in old.all_orders():
                 self.venue.books[symbol].cancel(oid)
         spacing = max(info.tick, (mid // 100000) // info.tick * info.tick)
         # typical order ~ 2,000 quote units, at least the minimum notional
@@ -78,7 +82,7 @@ class MarketAgents:
     def _place(self, symbol, info, st, is_buy, price) -> None:
         order, _ = self.venue.external_order(symbol, is_buy, price, self._qty(info, st))
         if order.remaining and order.order_id in self.venue.books[symbol].orders:
-            st.orders.append(order.order_id)
+            st.orders[is_buy].append(order.order_id)
 
     # -- activity --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -110,32 +114,74 @@ class MarketAgents:
             mid = int(st.mid * (1.0 + shock))
             mid -= mid % info.tick
             st.mid = min(max(mid, info.min_price + st.spacing * 10), info.max_price - st.spacing * 10)
+            self._arbitrage(sym, st)
+            self._refill_depth(sym, info, st)
             n = int(rate) + (1 if self.rng.random() < rate - int(rate) else 0)
             for _ in range(n):
                 self._act(sym, info, st)
 
-    def _act(self, sym, info, st) -> None:
-        self.actions += 1
-        r = self.rng.random()
+    def _arbitrage(self, sym, st, max_levels: int = 5) -> None:
+        """Fair value moved: traders hit bids above the mid / lift asks below it (a few levels per
+        step), so the book follows the mid instead of lagging behind it. User orders there fill."""
         book = self.venue.books[sym]
-        if r < 0.45:
-            is_buy = self.rng.random() < 0.5
-            # mostly behind the mid; sometimes across it (takes liquidity)
-            near = self.rng.random() < 0.6
-            off = st.spacing * (self.rng.randint(-2, 20) if near else self.rng.randint(1, self.cfg.book_levels))
+        for _ in range(max_levels):
+            bb = book.best_bid()
+            if bb is None or bb[0] <= st.mid + st.spacing:
+                break
+            self.venue.external_order(sym, False, bb[0], bb[1], tif="IOC")
+        for _ in range(max_levels):
+            ba = book.best_ask()
+            if ba is None or ba[0] >= st.mid - st.spacing:
+                break
+            self.venue.external_order(sym, True, ba[0], ba[1], tif="IOC")
+
+    def _refill_depth(self, sym, info, st, per_step: int = 5) -> None:
+        """Liquidity providers extend a side's tail when it has fewer than ``book_levels`` levels."""
+        book = self.venue.books[sym]
+        for is_buy, side in ((True, book.bids), (False, book.asks)):
+            deficit = self.cfg.book_levels - len(side)
+            for _ in range(min(per_step, max(0, deficit))):
+                if side:
+                    worst = -side.peekitem(-1)[0] if is_buy else side.peekitem(-1)[0]
+                else:
+                    worst = st.mid
+                step = st.spacing * self.rng.randint(1, 3)
+                price = worst - step if is_buy else worst + step
+                price -= price % info.tick
+                if not info.min_price <= price <= info.max_price:
+                    break
+                self._place(sym, info, st, is_buy, price)
+
+    def _act(self, sym, info, st) -> None:
+        """One agent action. Each side is kept near ``book_levels`` levels: the emptier a side,
+        the likelier a placement (else a cancel), so depth stays ≥ 1000 however long it runs."""
+        self.actions += 1
+        book = self.venue.books[sym]
+        rng = self.rng
+        if rng.random() < 0.12:
+            qty = max(info.min_qty, self._qty(info, st) // 4 // info.step * info.step)
+            self.venue.external_order(sym, rng.random() < 0.5, 0, qty, market=True)
+            return
+        is_buy = rng.random() < 0.5
+        target = self.cfg.book_levels * 1.1
+        levels = len(book.bids if is_buy else book.asks)
+        place_p = min(0.95, max(0.1, 0.5 + 2.0 * (1.0 - levels / target)))
+        if rng.random() < place_p:
+            # mostly near the mid (sometimes across it: that trades), else anywhere in the depth
+            if rng.random() < 0.6:
+                off = st.spacing * rng.randint(-2, 20)
+            else:
+                off = st.spacing * rng.randint(1, int(target))
             price = st.mid - off if is_buy else st.mid + off
             price -= price % info.tick
             if info.min_price <= price <= info.max_price:
                 self._place(sym, info, st, is_buy, price)
-        elif r < 0.85:
-            if st.orders:
-                i = self.rng.randrange(len(st.orders))
-                st.orders[i], st.orders[-1] = st.orders[-1], st.orders[i]
-                oid = st.orders.pop()
-                if oid in book.orders:
-                    self.venue.external_cancel(sym, oid)
-        else:
-            qty = max(info.min_qty, self._qty(info, st) // 4 // info.step * info.step)
-            self.venue.external_order(sym, self.rng.random() < 0.5, 0, qty, market=True)
-        if len(st.orders) > 4 * self.cfg.book_levels:
-            st.orders = [o for o in st.orders if o in book.orders]
+            return
+        ids = st.orders[is_buy]
+        while ids:
+            i = rng.randrange(len(ids))
+            ids[i], ids[-1] = ids[-1], ids[i]
+            oid = ids.pop()
+            if oid in book.orders:
+                self.venue.external_cancel(sym, oid)
+                return
