@@ -51,17 +51,28 @@ def test_parse_bytes_to_fixed(benchmark):
     per_op(benchmark, lambda b: fixed.parse(b, 8), PRICE_TEXTS)
 
 
-def test_decimal_to_fixed(benchmark):
+@pytest.fixture(params=["layout", "portable"])
+def decimal_path(request):
+    """layout: Decimal read/built through CPython's PyDecObject (default when the probe
+    passes); portable: str() + C parser, Decimal(str) + bounded cache."""
+    on = fixed.use_decimal_fast_path(request.param == "layout")
+    if request.param == "layout" and not on:
+        pytest.skip("Decimal layout probe failed on this interpreter")
+    fixed.clear_cache()
+    yield request.param
+    fixed.use_decimal_fast_path(True)
+
+
+def test_decimal_to_fixed(benchmark, decimal_path):
     per_op(benchmark, lambda d: fixed.parse(d, 8), PRICES)
 
 
-def test_decimal_to_fixed_to_decimal_cached(benchmark):
-    fixed.clear_cache()
+def test_decimal_to_fixed_to_decimal(benchmark, decimal_path):
     per_op(benchmark, lambda d: fixed.decimal(fixed.parse(d, 8), 8), PRICES)
 
 
-def test_decimal_to_fixed_to_decimal_cache_miss(benchmark):
-    fixed.clear_cache()
+def test_decimal_to_fixed_to_decimal_20k_distinct(benchmark, decimal_path):
+    """More distinct values than the portable path's cache holds: all misses there."""
     per_op(benchmark, lambda d: fixed.decimal(fixed.parse(d, 8), 8), MANY_DECIMALS)
 
 
@@ -79,24 +90,23 @@ def test_candidate_decimal_paths(benchmark, how):
 
 
 # ---- TradingRule ---------------------------------------------------------------------------
-def test_quantize_order_price_on_grid(benchmark):
+def test_quantize_order_price_on_grid(benchmark, decimal_path):
     per_op(benchmark, RULE.quantize_order_price, PRICES)
 
 
-def test_quantize_order_price_off_grid(benchmark):
+def test_quantize_order_price_off_grid(benchmark, decimal_path):
     per_op(benchmark, RULE.quantize_order_price, PRICES_OFF_GRID)
 
 
-def test_quantize_order_price_cache_miss(benchmark):
-    fixed.clear_cache()
+def test_quantize_order_price_20k_distinct(benchmark, decimal_path):
     per_op(benchmark, RULE.quantize_order_price, PRICES_MISS)
 
 
-def test_quantize_order_amount(benchmark):
+def test_quantize_order_amount(benchmark, decimal_path):
     per_op(benchmark, RULE.quantize_order_amount, AMOUNTS)
 
 
-def test_quantize_order_amount_with_notional(benchmark):
+def test_quantize_order_amount_with_notional(benchmark, decimal_path):
     pairs = list(zip(AMOUNTS, PRICES))
     q = RULE.quantize_order_amount
     per_op(benchmark, lambda ap: q(ap[0], ap[1]), pairs)

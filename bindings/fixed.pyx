@@ -305,5 +305,15 @@ def _probe_decimal_layout():
     return True
 
 
-_layout_ok = _probe_decimal_layout()
-DECIMAL_FAST_PATH = _layout_ok
+cdef bint _probe_passed = _probe_decimal_layout()
+_layout_ok = _probe_passed
+DECIMAL_FAST_PATH = _probe_passed  # what the probe found on this interpreter
+
+
+def use_decimal_fast_path(bint on):
+    """Switch the Decimal layout fast path off/on (on only if the probe passed); returns the state.
+
+    For tests and benchmarks of the portable str()/Decimal(str) path."""
+    global _layout_ok
+    _layout_ok = on and _probe_passed
+    return _layout_ok

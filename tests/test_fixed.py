@@ -35,6 +35,22 @@ GARBAGE = st.one_of(
 )
 
 
+def both_decimal_paths(test):
+    """Run the test body with the Decimal layout fast path on (if available) and off."""
+    import functools
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        try:
+            for on in (True, False):
+                fixed.use_decimal_fast_path(on)
+                fixed.clear_cache()
+                test(*args, **kwargs)
+        finally:
+            fixed.use_decimal_fast_path(True)
+    return run
+
+
 def _check_parse(text: bytes, scale: int):
     try:
         expected = ref.parse(text, scale)
@@ -93,6 +109,7 @@ def test_parse_round_matches_reference(text, scale, mode):
 @example(Decimal("1E+5"), 2)
 @example(Decimal("-0"), 3)
 @example(Decimal("1.20E-7"), 9)
+@both_decimal_paths
 def test_parse_decimal_and_str_match_reference(d, scale):
     _check_parse(str(d).encode(), scale)
     try:
@@ -108,6 +125,7 @@ def test_parse_decimal_and_str_match_reference(d, scale):
 
 
 @given(INT64, SCALES)
+@both_decimal_paths
 def test_decimal_round_trip_is_exact(v, scale):
     d = fixed.decimal(v, scale)
     assert d == ref.decimal(v, scale)
@@ -227,6 +245,7 @@ def test_mul_div_matches_reference(a, b, d, mode):
 @example(Decimal("12345678901234567890.5"), 0, fixed.NEAREST)  # coefficient wider than one word
 @example(Decimal("-0.5"), 0, fixed.NEAREST)
 @example(Decimal("1.5E-25"), 2, fixed.CEIL)
+@both_decimal_paths
 def test_parse_round_decimal_matches_reference(d, scale, mode):
     try:
         expected = ref.parse_round(str(d), scale, mode)
@@ -238,6 +257,7 @@ def test_parse_round_decimal_matches_reference(d, scale, mode):
 
 
 @given(INT64, SCALES)
+@both_decimal_paths
 def test_built_decimals_behave_like_parsed_ones(v, scale):
     built, parsed = fixed.decimal(v, scale), Decimal(ref.text(v, scale))
     assert str(built) == str(parsed) and repr(built) == repr(parsed)
