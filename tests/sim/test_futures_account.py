@@ -92,6 +92,13 @@ async def test_hedge_mode_positions(env):
     assert float(trades[0]["realizedPnl"]) != 0  # bought at the ask, sold at the bid
     v3 = await c.ok("GET", "/fapi/v3/account")
     assert sorted((p["positionSide"], p["positionAmt"]) for p in v3["positions"]) == [("LONG", "0.020"), ("SHORT", "-0.020")]
+    # a resting hedge close reserves no margin; an opening order does
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", positionSide="LONG", type="LIMIT",
+               timeInForce="GTC", quantity="0.020", price="62000")
+    assert (await c.ok("GET", "/fapi/v3/account"))["totalOpenOrderInitialMargin"] == "0.00000000"
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", positionSide="SHORT", type="LIMIT",
+               timeInForce="GTC", quantity="0.020", price="62000")
+    assert float((await c.ok("GET", "/fapi/v3/account"))["totalOpenOrderInitialMargin"]) == pytest.approx(62)
 
 
 async def test_reduce_only_one_way(env):

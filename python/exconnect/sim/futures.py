@@ -128,6 +128,12 @@ class FuturesOrder:
         return self.status in ("NEW", "PARTIALLY_FILLED")
 
     @property
+    def is_closing(self) -> bool:
+        """Reduce-only, or a hedge-mode close (SELL LONG / BUY SHORT): reserves no margin."""
+        return bool(self.reduce_only) or (self.position_side == LONG and self.side == "SELL") or \
+            (self.position_side == SHORT and self.side == "BUY")
+
+    @property
     def remaining(self) -> int:
         return self.qty - self.executed
 
@@ -420,7 +426,7 @@ class FuturesVenue:
         return self.client_ids.get((account_id, symbol, client_id))
 
     def open_order_margins(self, account_id: int) -> List[OpenOrderMargin]:
-        return [OpenOrderMargin(o.symbol, o.price, o.remaining, o.reduce_only) for o in self.open_orders[account_id].values()]
+        return [OpenOrderMargin(o.symbol, o.price, o.remaining, o.is_closing) for o in self.open_orders[account_id].values()]
 
     # -- placement -------------------------------------------------------------------------------
     def place_order(self, account_id: int, p: dict) -> FuturesOrder:
@@ -668,8 +674,7 @@ class FuturesVenue:
             pos = acct.positions.get((symbol, side))
             amount = pos.amount if pos else 0
             closing = [o for o in self.open_orders[account_id].values()
-                       if o.symbol == symbol and o.position_side == side
-                       and (o.reduce_only or (side == LONG and o.side == "SELL") or (side == SHORT and o.side == "BUY"))]
+                       if o.symbol == symbol and o.position_side == side and o.is_closing]
             if not closing:
                 continue
             closing.sort(key=lambda o: o.order_id)

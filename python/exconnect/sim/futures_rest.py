@@ -516,7 +516,7 @@ class FuturesRoutes:
                 mark = marks.get(s.symbol, 0)
                 side_orders = [o for o in self.v.open_orders[account_id].values()
                                if o.symbol == s.symbol and o.position_side == side]
-                oim = sum(money.mul(o.price, o.remaining) for o in side_orders if not o.reduce_only) // acct.leverage_of(s.symbol)
+                oim = sum(money.mul(o.price, o.remaining) for o in side_orders if not o.is_closing) // acct.leverage_of(s.symbol)
                 bid = sum(money.mul(o.price, o.remaining) for o in side_orders if o.side == "BUY")
                 ask = sum(money.mul(o.price, o.remaining) for o in side_orders if o.side == "SELL")
                 rows.append((s, pos, {
