@@ -189,3 +189,11 @@ def test_fee_schema_is_mutable_and_exact():
     assert schema.percent_fee_token == "BNB" and schema.maker_percent_fee_decimal == D("0.001")
     with pytest.raises(TypeError):
         TradeFeeSchema(maker_percent_fee_decimal=0.001)
+
+
+def test_incomplete_json_is_a_value_error_naming_the_keys():
+    with pytest.raises(ValueError, match="fill_price"):
+        TradeUpdate.from_json({"trade_id": "1", "trading_pair": "A-B", "fill_timestamp": 1,
+                               "fill_base_amount": "1", "fill_quote_amount": "1"})
+    with pytest.raises(ValueError, match="amount"):
+        TokenAmount.from_json({"token": "BNB"})

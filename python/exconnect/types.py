@@ -120,6 +120,8 @@ class TokenAmount(NamedTuple):
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "TokenAmount":
+        if "token" not in data or "amount" not in data:
+            raise ValueError(f"token amount needs 'token' and 'amount', got {data!r}")
         return cls(str(data["token"]), to_decimal(data["amount"], "token amount"))
 
 
@@ -319,6 +321,9 @@ class TradeUpdate(NamedTuple):
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "TradeUpdate":
         """Also normalises a dict from code: Decimal/str/int amounts, fee as TradeFee or its json."""
+        missing = [k for k in _TRADE_UPDATE_REQUIRED if k not in data]
+        if missing:
+            raise ValueError(f"trade update lacks {', '.join(missing)}")
         fee = data.get("fee")
         if fee is None:
             fee = TradeFee()
@@ -337,6 +342,10 @@ class TradeUpdate(NamedTuple):
             to_decimal(data["fill_quote_amount"], "fill_quote_amount"),
             fee, bool(data.get("is_taker", True)),
         )
+
+
+_TRADE_UPDATE_REQUIRED = ("trade_id", "trading_pair", "fill_timestamp", "fill_price", "fill_base_amount",
+                          "fill_quote_amount")
 
 
 class CancellationResult(NamedTuple):
