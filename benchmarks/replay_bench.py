@@ -259,6 +259,39 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
     return results
 
 
+def bench_replay_futures(report: Report, frames: int, runs: int) -> None:
+    """USDⓈ-M frames (T, pu chain) in combined-stream envelopes: the perpetual connector's path."""
+    ob = _import("order_book", "OrderBook", "DEPTH_APPLIED")
+    if isinstance(ob, str):
+        report.skip("replay futures", "bytes → book, futures combined-stream frames", ob, 600, "ns/frame")
+        return
+    workload = load_workload(frames=frames, futures=True, combined=True)
+    book = ob.OrderBook(price_scale=8, size_scale=8, symbol=workload.config.symbol, futures=True)
+    book.apply_binance_snapshot(workload.snapshot)
+    statuses = {book.apply_binance_depth(frame) for frame in workload.frames}
+    correct = _native_matches(book, workload)
+    ok = statuses == {ob.DEPTH_APPLIED} and correct
+    contenders = {"exconnect": (lambda: book.apply_binance_snapshot(workload.snapshot),
+                                _replay_batch(book.apply_binance_depth, workload.frames)),
+                  "orjson": (None, _replay_batch(orjson.loads, workload.frames))}
+    samples = {name: [] for name in contenders}
+    for _ in range(runs):
+        for name, (setup, batch) in contenders.items():
+            if setup is not None:
+                setup()
+            gc.collect()
+            start = perf_counter_ns()
+            batch()
+            samples[name].append((perf_counter_ns() - start) / len(workload.frames))
+    ours = samples["exconnect"]
+    ratios = [a / b for a, b in zip(ours, samples["orjson"])]
+    report.add("replay futures", "bytes → book, futures frames in combined-stream envelopes (pu chain)",
+               statistics.median(ours), "ns/frame", min(ours), target=600,
+               note=(f"{statistics.median(ratios):.2f}x orjson.loads of the same frames; "
+                     + ("all applied, final book = expected" if ok else
+                        f"CHECK FAILED: statuses {sorted(statuses)}, final book {'ok' if correct else 'WRONG'}")))
+
+
 def _native_matches(book, workload) -> bool:
     """The compiled book after the replay holds exactly the levels the generator says it should."""
     bids, asks = workload.final_book()
@@ -591,6 +624,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     report.facts["empty_loop_ns"] = round(overhead, 1)
 
     replay = bench_replay(report, workload, args.runs)
+    bench_replay_futures(report, args.frames, max(3, args.runs // 2))
     bench_pre_parsed(report, workload, args.runs)
     bench_queries(report, workload, args.runs, overhead, args.calls)
     bench_memory(report, workload, max(1, args.memory_books))

@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         from rich.live import Live
         live = Live(console=console, auto_refresh=False, transient=False)
         live.start()
+    interrupted = False
     try:
         while True:
             now = time.perf_counter()
@@ -134,13 +135,18 @@ def run(args: argparse.Namespace) -> int:
             if time.perf_counter() >= next_refresh:
                 stats.elapsed = time.perf_counter() - start
                 show(live)
-                next_refresh += refresh_every
+                # Never schedule in the past: a slow terminal must not make every loop render.
+                next_refresh = max(next_refresh + refresh_every, time.perf_counter())
+    except KeyboardInterrupt:
+        interrupted = True      # Ctrl-C ends the replay early; still show where it got to
+    finally:
         stats.elapsed = time.perf_counter() - start
         stats.in_sync = book.in_sync
         if live is not None or shown_frames != stats.frames:
             show(live)
-    finally:
         if live is not None:
             live.stop()
     print(summary(stats), flush=True)
+    if interrupted:
+        return 130
     return 0 if stats.in_sync and stats.gaps == 0 else 1
