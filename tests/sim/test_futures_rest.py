@@ -240,3 +240,27 @@ async def test_agg_trades_and_klines(env):
     assert sum(float(x[9]) for x in k) == pytest.approx(0.3)  # taker-buy volume
     status, body, _ = await c.public("/fapi/v1/klines", symbol="BTCUSDT", interval="7m")
     assert (status, body["code"]) == (400, -1120)
+
+
+async def test_modify_order(env):
+    sim, c = env
+    o = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                   quantity="0.010", price="59000", newClientOrderId="mod-1")
+    m = await c.ok("PUT", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", orderId=o["orderId"],
+                   quantity="0.020", price="59100")
+    assert (m["orderId"], m["origQty"], m["price"], m["status"]) == (o["orderId"], "0.020", "59100.0", "NEW")
+    _, depth, _ = await c.public("/fapi/v1/depth", symbol="BTCUSDT", limit="1000")
+    levels = dict((p, q) for p, q in depth["bids"])  # 200 agent levels end far above 59100
+    assert "59000.00000000" not in levels and levels["59100.00000000"] == "0.02000000"
+    assert await c.err("PUT", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", orderId=o["orderId"],
+                       quantity="0.020", price="59100") == -5027
+    assert await c.err("PUT", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", orderId=o["orderId"],
+                       quantity="0.020", price="59100") == -4167
+    ask = (await c.public("/fapi/v1/ticker/bookTicker", symbol="BTCUSDT"))[1]["askPrice"].rstrip("0").rstrip(".")
+    crossed = await c.ok("PUT", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", origClientOrderId="mod-1",
+                         quantity="0.020", price=ask)  # moving through the book trades at once
+    assert float(crossed["executedQty"]) > 0
+    done = await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=o["orderId"])
+    assert done["status"] in ("PARTIALLY_FILLED", "FILLED")
+    assert await c.err("PUT", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", orderId=12345,
+                       quantity="0.020", price="59100") == -2013

@@ -16,7 +16,8 @@ behaviour); FOK that cannot fill → -5021; insufficient margin → -2019.
 Open closing orders (reduce-only, hedge closes) that no longer fit the position expire (``er`` "4");
 GTD orders expire at ``goodTillDate``. STP uses the engine (EXPIRE_MAKER default); the expired
 side ends ``EXPIRED_IN_MATCH`` with ``er`` "1". Not simulated: algo/conditional orders,
-liquidation, order modify (PUT), batch orders, priceMatch pricing (the field is echoed only).
+liquidation, batch orders, priceMatch pricing (the field is echoed only). Modify (PUT) re-queues
+the order at the back of its price level.
 """
 from __future__ import annotations
 
@@ -724,6 +725,50 @@ class FuturesVenue:
         self._close(rec)
         self._emit_order(rec, "CANCELED", now)
         self.market.book_changed(rec.symbol)
+        return rec
+
+    # -- modify (PUT /fapi/v1/order) -------------------------------------------------------------
+    def modify_order(self, account_id: int, rec: Optional[FuturesOrder], p: dict) -> FuturesOrder:
+        """Change an open LIMIT order's price and/or quantity. The order keeps its id and leaves
+        the queue (re-inserted at the back, and it may match at once); a new quantity at or
+        below the filled quantity cancels it, as on Binance. ORDER_TRADE_UPDATE x=AMENDMENT."""
+        if rec is None or not rec.is_open:
+            raise BinanceError(-2013, "Order does not exist.")
+        if rec.type != "LIMIT":
+            raise BinanceError(-4180, "Only limit orders can be modified.")
+        side = _req(p, "side")
+        if side not in ("BUY", "SELL"):
+            raise BinanceError(-1117, "Invalid side.")
+        if side != rec.side:
+            raise BinanceError(-4167, "The side of the modified order must be the same as the original order.")
+        sym = self.symbols[rec.symbol]
+        qty = self._quantity(sym, _req(p, "quantity"), "LIMIT")
+        price = self._price(sym, _req(p, "price"))
+        self._check_percent_price(sym, side, price)
+        if qty == rec.qty and price == rec.price:
+            raise BinanceError(-5027, "No need to modify the order.")
+        now = self.clock.now_ms()
+        if qty <= rec.executed:
+            return self.cancel_order(account_id, rec)
+        if not rec.is_closing:
+            acct = self.accounts[account_id]
+            others = [m for o, m in zip(self.open_orders[account_id].values(), self.open_order_margins(account_id))
+                      if o is not rec]
+            try:
+                acct.check_margin(self.marks(), others, OpenOrderMargin(rec.symbol, price, qty - rec.executed, False))
+            except MarginError as e:
+                raise BinanceError(e.code, e.msg)
+        book = self.engine.book(rec.symbol)
+        if rec.tif == "GTX" and self.gtx_reject and book.would_take(rec.side == "BUY", price):
+            raise BinanceError(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.")
+        book.cancel(rec.order_id)
+        self.open_orders[account_id].pop(rec.order_id, None)
+        rec.qty, rec.price, rec.update_time = qty, price, now
+        self._emit_order(rec, "AMENDMENT", now)
+        order = Order(rec.order_id, account_id, rec.side == "BUY", price, qty - rec.executed, tag=rec)
+        rec.engine_order = order
+        result = book.submit(order, tif="GTC", stp=rec.stp if rec.stp != "NONE" else "NONE")
+        self._settle(sym, rec, result, now)
         return rec
 
     def cancel_all(self, account_id: int, symbol: str) -> int:

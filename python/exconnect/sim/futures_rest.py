@@ -61,6 +61,7 @@ def install(venue) -> "FuturesRoutes":
     add("POST", "/fapi/v1/order", R.new_order, security=SIGNED, order=True, weight=1, weight_on_success=0)
     add("GET", "/fapi/v1/order", R.get_order, security=SIGNED)
     add("DELETE", "/fapi/v1/order", R.cancel_order, security=SIGNED)
+    add("PUT", "/fapi/v1/order", R.modify_order, security=SIGNED, order=True)
     add("GET", "/fapi/v1/openOrder", R.open_order, security=SIGNED)
     add("GET", "/fapi/v1/openOrders", R.open_orders, security=SIGNED, weight=_all_or_one(1, 40))
     add("DELETE", "/fapi/v1/allOpenOrders", R.cancel_all, security=SIGNED)
@@ -335,6 +336,10 @@ class FuturesRoutes:
     async def cancel_order(self, call):
         _, rec = self._find(call)
         return self.order_json(self.v.cancel_order(call.account_id, rec))
+
+    async def modify_order(self, call):
+        _, rec = self._find(call)
+        return self.order_json(self.v.modify_order(call.account_id, rec, call.params))
 
     async def open_order(self, call):
         _, rec = self._find(call)

@@ -4,7 +4,7 @@ Requests ``{"id", "method", "params"}`` → ``{"id", "status": 200, "result", "r
 ``{"id", "status", "error": {"code", "msg"}, "rateLimits"}``. Methods run the same handlers as
 the REST routes (same validation, same answers):
 
-* ``order.place``, ``order.cancel``, ``order.status``, ``openOrders.status``,
+* ``order.place``, ``order.modify``, ``order.cancel``, ``order.status``, ``openOrders.status``,
   ``openOrders.cancelAll``; ``account.status`` / ``account.balance`` / ``account.position`` (REST
   v2 shapes) and their ``v2/`` forms (REST v3 shapes, as on Binance);
 * ``depth``, ``ticker.price``, ``ticker.book``, ``ping``, ``time``;
@@ -12,7 +12,7 @@ the REST routes (same validation, same answers):
   no Ed25519 keys), ``userDataStream.start`` / ``ping`` / ``stop`` (listen keys, ``apiKey``).
 
 Signed methods take ``apiKey``, ``timestamp``, ``signature`` (params sorted, ``k=v&...``, not
-percent-encoded) unless the session is logged on. Not simulated: ``order.modify``, algo orders.
+percent-encoded) unless the session is logged on. Not simulated: algo orders.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def install(venue, routes) -> None:
     limiter = sim.futures_rest.limiter
     users = venue.users
     signed_methods = {
-        "order.place": routes.new_order, "order.cancel": routes.cancel_order,
+        "order.place": routes.new_order, "order.cancel": routes.cancel_order, "order.modify": routes.modify_order,
         "order.status": routes.get_order, "openOrders.status": routes.open_orders,
         "openOrders.cancelAll": routes.cancel_all,
         "account.status": routes.account_v2, "v2/account.status": routes.account_v3,
