@@ -15,9 +15,10 @@ cdef extern from "book.h" nogil:
         int64_t qty
         int64_t uid
     ctypedef struct bk_side:
-        bk_level *lv
+        bk_level *lv        # first (worst) level; best at lv[n - 1]
         size_t n
         size_t cap
+        bk_level *base
     ctypedef struct bk_book:
         bk_side side[2]
     ctypedef struct bk_i128:

@@ -287,11 +287,24 @@ cdef class OrderBook:
     def apply_levels_fixed(self, bids, asks, int64_t update_id) -> None:
         """Pre-parsed diff: bids/asks are int64 buffers (e.g. array('q')) of interleaved
         price, qty in fixed point; each level gets `update_id`."""
-        cdef const int64_t[::1] b = bids
-        cdef const int64_t[::1] a = asks
-        cdef size_t nb = <size_t>b.shape[0] // 2, na = <size_t>a.shape[0] // 2, i
-        if b.shape[0] % 2 or a.shape[0] % 2:
+        cdef const long long *b
+        cdef const long long *a
+        cdef Py_ssize_t lb, la
+        cdef const int64_t[::1] mb
+        cdef const int64_t[::1] ma
+        if type(bids) is array and type(asks) is array and (<array>bids).ob_descr.typecode == b'q' \
+                and (<array>asks).ob_descr.typecode == b'q':
+            # array('q'): read the storage directly (a typed memoryview costs more than the apply)
+            b, lb = (<array>bids).data.as_longlongs, len(<array>bids)
+            a, la = (<array>asks).data.as_longlongs, len(<array>asks)
+        else:
+            mb, ma = bids, asks
+            lb, la = mb.shape[0], ma.shape[0]
+            b = <const long long *>&mb[0] if lb else NULL
+            a = <const long long *>&ma[0] if la else NULL
+        if lb % 2 or la % 2:
             raise ValueError("interleaved price, qty buffers need an even length")
+        cdef size_t nb = <size_t>lb // 2, na = <size_t>la // 2, i
         cdef bk_level *lv = self._reserve_scratch(nb + na)
         for i in range(nb):
             lv[i].price = b[2 * i]

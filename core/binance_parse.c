@@ -178,12 +178,29 @@ static int skip_value(cur *c) {
 
 static int parse_int64(cur *c, int64_t *out) {
     ws(c);
+    /* fast path: up to 18 plain digits (every Binance id and timestamp) */
+    const char *s = c->p, *end = c->end;
+    int neg = s < end && *s == '-';
+    s += neg;
+    uint64_t v = 0;
+    int digits = 0;
+    while (s < end && (unsigned)(*s - '0') < 10u && digits < 18) {
+        v = v * 10u + (uint64_t)(*s - '0');
+        digits++;
+        s++;
+    }
+    if (digits > 0 && (s == end || !((unsigned)(*s - '0') < 10u || *s == '.' || *s == 'e' || *s == 'E'))
+        && !(digits > 1 && c->p[neg] == '0')) {
+        *out = neg ? -(int64_t)v : (int64_t)v;
+        c->p = s;
+        return BP_OK;
+    }
     int ch = peek(c);
     if (!(ch == '-' || (ch >= '0' && ch <= '9'))) return fail(c, BP_ERR_TYPE);
-    const char *at = c->p, *s;
+    const char *at = c->p, *num;
     size_t n;
-    if (scan_number(c, &s, &n) != BP_OK) return c->status;
-    int st = fx_parse(s, n, 0, out);
+    if (scan_number(c, &num, &n) != BP_OK) return c->status;
+    int st = fx_parse(num, n, 0, out);
     if (st != FX_OK) {
         c->p = at;
         c->detail = st;
@@ -233,9 +250,80 @@ slow:
     return fx_parse(s, n, scale, out);
 }
 
+/* Eight ASCII digits at p -> their value (SWAR: one load, three multiplies).
+ * Only on little-endian targets; elsewhere the digit loop does the work. */
+static inline int eight_digits(const char *p, uint64_t *out) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    /* every byte must be 0x30..0x39: high nibble 3, and still 3 after adding 6 */
+    if (((w & 0xF0F0F0F0F0F0F0F0ULL) | (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) !=
+        0x3333333333333333ULL)
+        return 0;
+    w -= 0x3030303030303030ULL;
+    w = (w * 10u) + (w >> 8);
+    w = (((w & 0x000000FF000000FFULL) * (100u + (1000000ULL << 32))) +
+         (((w >> 16) & 0x000000FF000000FFULL) * (1u + (10000ULL << 32)))) >> 32;
+    *out = w;
+    return 1;
+#else
+    (void)p;
+    (void)out;
+    return 0;
+#endif
+}
+
+/* Fast path for a quoted plain decimal "ddd.ddd" (<= 18 significant digits,
+ * nothing beyond the scale but zeros), one pass, no whitespace.  Returns 1 and
+ * sets *after past the closing quote, or 0 if the general route must decide. */
+static inline int fast_quoted(const char *q, const char *end, int scale, int64_t *out, const char **after) {
+    if (q >= end || *q != '"') return 0;
+    q++;
+    uint64_t v = 0;
+    int digits = 0, frac = 0;
+    const char *d0 = q;
+    while (q < end && (unsigned)(*q - '0') < 10u) {
+        if (digits >= 18) return 0;
+        v = v * 10u + (uint64_t)(*q - '0');
+        digits++;
+        q++;
+    }
+    if (q == d0) return 0;
+    if (q < end && *q == '.') {
+        q++;
+        uint64_t w8;
+        if (end - q >= 8 && frac + 8 <= scale && digits + 8 <= 18 && eight_digits(q, &w8)) {
+            v = v * 100000000u + w8; /* the usual 8 Binance decimals in one step */
+            digits += 8;
+            frac += 8;
+            q += 8;
+        }
+        while (q < end && (unsigned)(*q - '0') < 10u) {
+            if (frac < scale) {
+                if (digits >= 18) return 0;
+                v = v * 10u + (uint64_t)(*q - '0');
+                digits++;
+                frac++;
+            } else if (*q != '0') {
+                return 0; /* digits beyond the scale: let fx_parse report it */
+            }
+            q++;
+        }
+    }
+    if (q >= end || *q != '"' || digits + (scale - frac) > 18) return 0;
+    *out = (int64_t)(v * (uint64_t)fx_pow10[scale - frac]);
+    *after = q + 1;
+    return 1;
+}
+
 /* A decimal given as a JSON string or number. */
 static int parse_decimal(cur *c, int scale, int64_t *out) {
     ws(c);
+    const char *after;
+    if (fast_quoted(c->p, c->end, scale, out, &after)) {
+        c->p = after;
+        return BP_OK;
+    }
     const char *at = c->p, *s;
     size_t n;
     int ch = peek(c);
@@ -279,8 +367,30 @@ static int parse_levels(cur *c, bp_levels *out, int ps, int ss) {
     c->p++;
     if (eat(c, ']')) return BP_OK;
     for (;;) {
-        if (!eat(c, '[')) return fail(c, BP_ERR_TYPE);
         int64_t p, q;
+        /* fast path: the canonical ["price","qty"] with no whitespace */
+        const char *a = c->p, *b;
+        if (a < c->end && *a == '[' && fast_quoted(a + 1, c->end, ps, &p, &b) && b < c->end && *b == ',' &&
+            fast_quoted(b + 1, c->end, ss, &q, &b) && b < c->end && *b == ']') {
+            c->p = b + 1;
+            if (out->n < out->cap) {
+                bk_level *x = &out->v[out->n++];
+                x->price = p;
+                x->qty = q;
+                x->uid = 0;
+            } else {
+                int st = push_level(out, p, q);
+                if (st != BP_OK) return fail(c, st);
+            }
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (eat(c, ',')) continue;
+            if (eat(c, ']')) return BP_OK;
+            return fail(c, BP_ERR_SYNTAX);
+        }
+        if (!eat(c, '[')) return fail(c, BP_ERR_TYPE);
         if (parse_decimal(c, ps, &p) != BP_OK) return c->status;
         if (!eat(c, ',')) return fail(c, BP_ERR_SYNTAX);
         const char *qat = (ws(c), c->p);

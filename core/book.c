@@ -8,7 +8,7 @@
  *    footprint stays at 24..30 bytes per level (target <= 32);
  *  - Binance depth traffic concentrates at the top of the book; with the best
  *    level at the end an update there moves 0..a few levels, the lookup scans
- *    the last 8 slots before falling back to binary search, and crossing
+ *    gallops from the best end (O(log distance from the top)), and crossing
  *    removal / best-price reads are O(1);
  *  - measured (tests/fuzz/book_layout_bench.c, gcc -O3, this 2-core box):
  *    see the figures recorded there and in the report; uniform random updates
@@ -21,80 +21,110 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LINEAR_PROBE 8
-
 void bk_init(bk_book *b) { memset(b, 0, sizeof(*b)); }
 
 void bk_free(bk_book *b) {
     for (int s = 0; s < 2; s++) {
-        free(b->side[s].lv);
-        b->side[s].lv = NULL;
-        b->side[s].n = b->side[s].cap = 0;
+        free(b->side[s].base);
+        memset(&b->side[s], 0, sizeof(bk_side));
     }
 }
 
-void bk_clear(bk_book *b) { b->side[0].n = b->side[1].n = 0; }
+void bk_clear(bk_book *b) {
+    for (int s = 0; s < 2; s++) {
+        b->side[s].n = 0;
+        if (b->side[s].base != NULL) b->side[s].lv = b->side[s].base + b->side[s].cap / 2;
+    }
+}
 
 /* "a is worse than p" on this side: lower bid, higher ask. */
 static inline int worse(int side, int64_t a, int64_t p) { return side == BK_BID ? a < p : a > p; }
 
-/* Number of levels worse than p (they form a prefix of the array). */
+/* Number of levels worse than p (they form a prefix of the array), found with a
+ * branchless binary search: mispredicted branches,
+ * not memory, were the measured cost (galloping with branches: ~44 ns/level on
+ * the replay, branchless over the whole side ~36, windowed: see the report). */
+static inline size_t bsearch_worse(const bk_level *lv, size_t from, size_t to, int side, int64_t p) {
+    /* levels in [from, to) are searched; all before `from` are known worse */
+    const bk_level *base = lv + from;
+    size_t len = to - from;
+    if (len == 0) return from;
+    while (len > 1) {
+        size_t half = len / 2;
+        base = worse(side, base[half].price, p) ? base + half : base;
+        len -= half;
+    }
+    return (size_t)(base - lv) + (worse(side, base->price, p) ? 1u : 0u);
+}
+
 static inline size_t lower_pos(const bk_level *lv, size_t n, int side, int64_t p) {
-    size_t i = n;
-    for (int k = 0; k < LINEAR_PROBE && i > 0; k++) {
-        if (worse(side, lv[i - 1].price, p)) return i;
-        i--;
-    }
-    size_t lo = 0, hi = i;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (worse(side, lv[mid].price, p)) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
+    /* two windows from the top (16, 128 levels) cover ~90% of depth traffic
+     * with 4-7 search steps instead of ~10 over the whole side */
+    if (n > 16 && worse(side, lv[n - 16].price, p)) return bsearch_worse(lv, n - 15, n, side, p);
+    if (n > 128 && worse(side, lv[n - 128].price, p)) return bsearch_worse(lv, n - 127, n - 15, side, p);
+    return bsearch_worse(lv, 0, n > 128 ? n - 127 : (n > 16 ? n - 15 : n), side, p);
 }
 
 static size_t grown_cap(size_t need) { return need + need / 4 + 8; }
 
-/* Ensure room for `need` levels; BK_ERR_NOMEM leaves the side untouched. */
-static int reserve(bk_side *s, size_t need) {
-    if (need <= s->cap) return BK_OK;
-    size_t cap = grown_cap(need);
-    if (cap > SIZE_MAX / sizeof(bk_level)) return BK_ERR_NOMEM;
-    bk_level *p = realloc(s->lv, cap * sizeof(bk_level));
+/* Move the levels into a new allocation of `cap` slots, centred so that both
+ * ends have room.  BK_ERR_NOMEM leaves the side untouched. */
+static int relocate(bk_side *s, size_t cap) {
+    if (cap < s->n || cap > SIZE_MAX / sizeof(bk_level)) return BK_ERR_NOMEM;
+    bk_level *p = malloc((cap ? cap : 1) * sizeof(bk_level));
     if (p == NULL) return BK_ERR_NOMEM;
-    s->lv = p;
+    bk_level *lv = p + (cap - s->n) / 2;
+    if (s->n) memcpy(lv, s->lv, s->n * sizeof(bk_level));
+    free(s->base);
+    s->base = p;
+    s->lv = lv;
     s->cap = cap;
     return BK_OK;
+}
+
+/* Ensure room for `need` levels. */
+static int reserve(bk_side *s, size_t need) {
+    if (need <= s->cap) return BK_OK;
+    return relocate(s, grown_cap(need));
 }
 
 /* Give memory back once a side is under half full (a failed shrink is harmless). */
 static void maybe_shrink(bk_side *s) {
     if (s->cap <= 64 || s->n >= s->cap / 2) return;
-    size_t cap = grown_cap(s->n);
-    bk_level *p = realloc(s->lv, cap * sizeof(bk_level));
-    if (p != NULL) {
-        s->lv = p;
-        s->cap = cap;
-    }
+    (void)relocate(s, grown_cap(s->n));
 }
 
-/* Set or delete one level; capacity for an insert must already be reserved. */
+/* Set or delete one level; capacity for an insert must already be reserved.
+ * Inserts and deletes shift whichever part of the array is shorter (there is
+ * free room at both ends), so a change deep in the book costs at most half the
+ * side, and one near the top almost nothing. */
 static inline void set_reserved(bk_side *s, int side, const bk_level *u) {
-    size_t i = lower_pos(s->lv, s->n, side, u->price);
-    int found = i < s->n && s->lv[i].price == u->price;
+    size_t n = s->n;
+    bk_level *lv = s->lv;
+    size_t i = lower_pos(lv, n, side, u->price);
+    int found = i < n && lv[i].price == u->price;
     if (u->qty == 0) {
-        if (found) {
-            memmove(&s->lv[i], &s->lv[i + 1], (s->n - i - 1) * sizeof(bk_level));
-            s->n--;
+        if (!found) return;
+        if (i < n - 1 - i) {
+            memmove(lv + 1, lv, i * sizeof(bk_level));
+            s->lv = lv + 1;
+        } else {
+            memmove(lv + i, lv + i + 1, (n - i - 1) * sizeof(bk_level));
         }
+        s->n = n - 1;
     } else if (found) {
-        s->lv[i].qty = u->qty;
-        s->lv[i].uid = u->uid;
+        lv[i].qty = u->qty;
+        lv[i].uid = u->uid;
     } else {
-        memmove(&s->lv[i + 1], &s->lv[i], (s->n - i) * sizeof(bk_level));
-        s->lv[i] = *u;
-        s->n++;
+        size_t front = (size_t)(lv - s->base), back = s->cap - front - n;
+        if (front > 0 && (i < n - i || back == 0)) {
+            memmove(lv - 1, lv, i * sizeof(bk_level));
+            s->lv = --lv;
+        } else {
+            memmove(lv + i + 1, lv + i, (n - i) * sizeof(bk_level));
+        }
+        lv[i] = *u;
+        s->n = n + 1;
     }
 }
 
@@ -162,8 +192,7 @@ static void merge_sort(bk_level *a, bk_level *tmp, size_t n, int side) {
 
 /* Build a sorted, de-duplicated, zero-free side from rows; *out owns memory. */
 static int build_side(const bk_level *rows, size_t n, int side, bk_side *out) {
-    out->lv = NULL;
-    out->n = out->cap = 0;
+    memset(out, 0, sizeof(*out));
     if (n == 0) return BK_OK;
     if (n > (SIZE_MAX / sizeof(bk_level)) / 2) return BK_ERR_NOMEM;
     size_t cap = n + n / 8 + 8;
@@ -193,7 +222,11 @@ static int build_side(const bk_level *rows, size_t n, int side, bk_side *out) {
         if (a[i].qty == 0) continue;
         a[m++] = a[i];
     }
-    out->lv = a;
+    /* centre the levels so that both ends have room to grow */
+    size_t front = (cap - m) / 2;
+    memmove(a + front, a, m * sizeof(bk_level));
+    out->base = a;
+    out->lv = a + front;
     out->n = m;
     out->cap = cap;
     return BK_OK;
@@ -207,7 +240,7 @@ int bk_snapshot(bk_book *b, const bk_level *bids, size_t nb, const bk_level *ask
     int st = build_side(bids, nb, BK_BID, &nbid);
     if (st != BK_OK) return st;
     st = build_side(asks, na, BK_ASK, &nask);
-    if (st != BK_OK) { free(nbid.lv); return st; }
+    if (st != BK_OK) { free(nbid.base); return st; }
     bk_free(b);
     b->side[BK_BID] = nbid;
     b->side[BK_ASK] = nask;

@@ -36,9 +36,10 @@ typedef struct {
 } bk_level;
 
 typedef struct {
-    bk_level *lv; /* sorted worse -> better; best at lv[n-1] */
+    bk_level *lv;   /* first (worst) level; sorted worse -> better, best at lv[n-1] */
     size_t n;
-    size_t cap;
+    size_t cap;     /* slots in the allocation */
+    bk_level *base; /* allocation start: free slots on both sides of [lv, lv+n) */
 } bk_side;
 
 typedef struct {
