@@ -67,6 +67,7 @@ class BinancePerpetualDerivative(BinanceExchange):
         self._funding_fee_poll_interval = float(funding_fee_poll_interval)
         self._listen_key_keepalive_interval = float(listen_key_keepalive_interval)
         self._position_mode_initialized = False
+        self._position_events = 0          # ACCOUNT_UPDATE position changes seen (see _update_account_positions)
         self._funding_task: Optional[asyncio.Task] = None
         self._funding_again = False
         self._funding_store: Optional[FundingPaymentStore] = None
@@ -381,6 +382,46 @@ class BinancePerpetualDerivative(BinanceExchange):
     async def _cancel_all_for_pair(self, trading_pair: str, orders: List[Any]) -> None:
         await ExchangeBase._cancel_all_for_pair(self, trading_pair, orders)
 
+    async def _reconcile_open_orders(self) -> None:
+        """Adopt open orders with our client id prefix that no saved state knows (lost data folder,
+        crash between POST and the state write): tracked with the position they act on."""
+        prefix = self._client_order_id_prefix
+        if not prefix or not self._trading_required:
+            return
+        await self._initialize_position_mode()
+        if not self._position_mode_initialized:
+            raise IOError("position mode unknown: cannot tell what adopted orders do")
+        from exconnect.connector.exchange_base import _in_flight_order_class
+        cls = _in_flight_order_class()
+        tracker = self._order_tracker
+        for pair in self._trading_pairs:
+            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
+                                       {"symbol": self.exchange_symbol_associated_to_pair(pair)},
+                                       is_auth_required=True)
+            for r in rows:
+                cid = r.get("clientOrderId", "")
+                if not cid.startswith(prefix) or tracker.fetch_order(cid, str(r["orderId"])) is not None:
+                    continue
+                if r.get("type") not in ("LIMIT", "MARKET"):
+                    continue
+                is_buy = r["side"] == "BUY"
+                side = r.get("positionSide", "BOTH")
+                if side == "BOTH":
+                    closing = bool(r.get("reduceOnly"))
+                else:
+                    closing = (side == "SHORT") if is_buy else (side == "LONG")
+                order_type = (OrderType.MARKET if r["type"] == "MARKET" else
+                              OrderType.LIMIT_MAKER if r.get("timeInForce") == "GTX" else OrderType.LIMIT)
+                order = cls(cid, pair, order_type, TradeType.BUY if is_buy else TradeType.SELL,
+                            Decimal(r["origQty"]), r.get("time", 0) / 1000.0, price=Decimal(r["price"]),
+                            exchange_order_id=str(r["orderId"]), initial_state=OrderState.OPEN,
+                            leverage=self.get_leverage(pair),
+                            position=PositionAction.CLOSE if closing else PositionAction.OPEN)
+                _log.warning("Adopting open order %s (%s) found on the exchange but not in the saved state.",
+                             cid, pair)
+                tracker.start_tracking_order(order)
+                await self._process_order_update_with_fills(order, self._order_update_from_rest(order, r))
+
     async def get_open_orders(self) -> List[OpenOrder]:
         out: List[OpenOrder] = []
         for pair in self._trading_pairs:
@@ -446,7 +487,16 @@ class BinancePerpetualDerivative(BinanceExchange):
         self._account_available_balances = available
 
     async def _update_account_positions(self) -> None:
+        # A position event that arrives while this request is in flight is newer than its answer:
+        # then the answer is dropped (the next poll is consistent again).
+        seen = self._position_events
         rows = await self._api_get(CONSTANTS.POSITION_RISK_PATH, is_auth_required=True)
+        if seen != self._position_events:
+            return
+        self._process_position_risk(rows)
+
+    def _process_position_risk(self, rows: List[Dict[str, Any]]) -> None:
+        """Replace local positions with the exchange's list (rows of /fapi/v2/positionRisk)."""
         fresh = []
         for r in rows:
             pair = self._trading_pair_symbol_map.get(r.get("symbol"))
@@ -762,6 +812,7 @@ class BinancePerpetualDerivative(BinanceExchange):
             pair = self._trading_pair_symbol_map.get(p.get("s"))
             if pair is None:
                 continue
+            self._position_events += 1
             self._perpetual.set_position(pair, PositionSide(p["ps"]), Decimal(p["pa"]), Decimal(p["ep"]),
                                          Decimal(p["up"]))
         if a.get("m") == "FUNDING_FEE":
