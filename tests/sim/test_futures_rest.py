@@ -264,3 +264,24 @@ async def test_modify_order(env):
     assert done["status"] in ("PARTIALLY_FILLED", "FILLED")
     assert await c.err("PUT", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", orderId=12345,
                        quantity="0.020", price="59100") == -2013
+
+
+async def test_batch_orders(env):
+    import json
+    sim, c = env
+    batch = [
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.010", "price": "59000"},
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.010", "price": "1"},
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.010",
+         "price": "61000", "newClientOrderId": "b-3"},
+    ]
+    res = await c.ok("POST", "/fapi/v1/batchOrders", batchOrders=json.dumps(batch))
+    assert res[0]["status"] == "NEW" and res[1]["code"] == -4164 and res[2]["clientOrderId"] == "b-3"
+    assert await c.err("POST", "/fapi/v1/batchOrders", batchOrders=json.dumps(batch * 2)) == -1130
+    assert await c.err("POST", "/fapi/v1/batchOrders", batchOrders="[{") == -1130
+    cx = await c.ok("DELETE", "/fapi/v1/batchOrders", symbol="BTCUSDT",
+                    orderIdList=json.dumps([res[0]["orderId"], 1]))
+    assert cx[0]["status"] == "CANCELED" and cx[1]["code"] == -2011
+    cx = await c.ok("DELETE", "/fapi/v1/batchOrders", symbol="BTCUSDT", origClientOrderIdList=json.dumps(["b-3"]))
+    assert cx[0]["status"] == "CANCELED"
+    assert await c.ok("GET", "/fapi/v1/openOrders") == []

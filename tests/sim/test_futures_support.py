@@ -8,6 +8,7 @@ import urllib.parse
 
 import aiohttp
 import orjson
+import yarl
 
 from exconnect.sim.config import SimConfig
 from exconnect.sim.server import Simulator
@@ -48,7 +49,8 @@ class Client:
         payload = self.sign(params)
         headers = {"X-MBX-APIKEY": self.key}
         if method in ("GET", "DELETE"):
-            url, data = f"{self.base}{path}?{payload}", None
+            # encoded=True: send the query exactly as signed (yarl would normalise %2C etc.)
+            url, data = yarl.URL(f"{self.base}{path}?{payload}", encoded=True), None
         else:
             url, data = self.base + path, payload
             headers["Content-Type"] = "application/x-www-form-urlencoded"

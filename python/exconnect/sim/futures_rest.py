@@ -6,6 +6,8 @@ a successful new order costs 0 request weight and 1 on the order counters.
 """
 from __future__ import annotations
 
+import orjson
+
 from . import errors, money
 from .errors import BinanceError
 from .positions import BOTH, LONG, SHORT, CROSSED, ISOLATED
@@ -62,6 +64,8 @@ def install(venue) -> "FuturesRoutes":
     add("GET", "/fapi/v1/order", R.get_order, security=SIGNED)
     add("DELETE", "/fapi/v1/order", R.cancel_order, security=SIGNED)
     add("PUT", "/fapi/v1/order", R.modify_order, security=SIGNED, order=True)
+    add("POST", "/fapi/v1/batchOrders", R.batch_new, security=SIGNED, order=True, weight=5)
+    add("DELETE", "/fapi/v1/batchOrders", R.batch_cancel, security=SIGNED)
     add("GET", "/fapi/v1/openOrder", R.open_order, security=SIGNED)
     add("GET", "/fapi/v1/openOrders", R.open_orders, security=SIGNED, weight=_all_or_one(1, 40))
     add("DELETE", "/fapi/v1/allOpenOrders", R.cancel_all, security=SIGNED)
@@ -326,6 +330,54 @@ class FuturesRoutes:
         if self.sim.faults.order_503_but_placed():
             raise BinanceError(errors.UNKNOWN_ERROR_503_CODE, errors.UNKNOWN_ERROR_503, 503)
         return self.order_json(rec, ack=(call.get("newOrderRespType") or "ACK") == "ACK")
+
+    def _json_list(self, call, name: str, max_items: int) -> list:
+        raw = call.get(name)
+        if raw is None:
+            raise errors.mandatory(name)
+        try:
+            items = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+        if not isinstance(items, list) or not items:
+            raise BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.")
+        if len(items) > max_items:
+            raise BinanceError(-4079 if name.endswith("List") else -1130,
+                               f"Invalid {name}: at most {max_items} items.")
+        return items
+
+    async def batch_new(self, call):
+        """Up to 5 orders; each answered by its order or its own error, in request order."""
+        out = []
+        for item in self._json_list(call, "batchOrders", 5):
+            try:
+                if not isinstance(item, dict):
+                    raise BinanceError(-1130, "Data sent for parameter 'batchOrders' is not valid.")
+                params = {str(k): ("true" if v is True else "false" if v is False else str(v))
+                          for k, v in item.items() if v is not None}
+                rec = self.v.place_order(call.account_id, params)
+                out.append(self.order_json(rec, ack=(params.get("newOrderRespType") or "ACK") == "ACK"))
+            except BinanceError as e:
+                out.append(e.body())
+        return out
+
+    async def batch_cancel(self, call):
+        sym = self._symbol(call)
+        if call.get("orderIdList") is not None:
+            keys = [("id", x) for x in self._json_list(call, "orderIdList", 10)]
+        else:
+            keys = [("cid", x) for x in self._json_list(call, "origClientOrderIdList", 10)]
+        out = []
+        for kind, value in keys:
+            try:
+                if kind == "id" and not isinstance(value, int):
+                    raise BinanceError(-1130, "Data sent for parameter 'orderIdList' is not valid.")
+                rec = self.v.find_order(call.account_id, sym.symbol, value if kind == "id" else None,
+                                        str(value) if kind == "cid" else None)
+                out.append(self.order_json(self.v.cancel_order(call.account_id, rec)))
+            except BinanceError as e:
+                out.append(e.body())
+        return out
 
     async def get_order(self, call):
         _, rec = self._find(call)
