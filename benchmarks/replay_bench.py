@@ -16,174 +16,28 @@ import argparse
 import gc
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from decimal import Decimal
 from itertools import repeat
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import orjson
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_memory import rss_growth  # noqa: E402
 from compare_peers import OrderBookPackageBook, PythonDepthBook, order_book_package_available  # noqa: E402
+from compare_report import (Report, Timing, attribute_batch, empty_loop_ns, import_native,  # noqa: E402
+                            load_average, machine_facts, per_call, perf_counter_ns, replay_batch,
+                            time_batches)
 
 from exconnect.replay import WorkloadConfig, load_workload  # noqa: E402
 
-perf_counter_ns = time.perf_counter_ns
-
-
-# ------------------------------------------------------------------------------------- timing
-@dataclass
-class Timing:
-    median: float          # ns per operation
-    minimum: float
-
-
-def time_batches(batch: Callable[[], object], ops: int, runs: int,
-                 setup: Optional[Callable[[], object]] = None, overhead: float = 0.0) -> Timing:
-    """Time `batch` (which performs `ops` operations) `runs` times; ns per op, minus `overhead`."""
-    samples = []
-    for _ in range(runs):
-        if setup is not None:
-            setup()
-        gc.collect()
-        start = perf_counter_ns()
-        batch()
-        samples.append((perf_counter_ns() - start) / ops - overhead)
-    return Timing(statistics.median(samples), min(samples))
-
-
-def per_call(fn: Callable, args: tuple, calls: int, runs: int, overhead: float) -> Timing:
-    """ns per `fn(*args)` in a tight loop, minus the empty-loop cost."""
-    def batch():
-        for _ in repeat(None, calls):
-            fn(*args)
-    return time_batches(batch, calls, runs, overhead=overhead)
-
-
-def empty_loop_ns(calls: int, runs: int) -> float:
-    def batch():
-        for _ in repeat(None, calls):
-            pass
-    return time_batches(batch, calls, runs).median
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-# ------------------------------------------------------------------------------------- results
-@dataclass
-class Row:
-    section: str
-    name: str
-    value: Optional[float]          # None: skipped
-    unit: str
-    minimum: Optional[float] = None
-    target: Optional[float] = None  # pass when value <= target
-    note: str = ""
-
-    @property
-    def formatted(self) -> str:
-        return f"{self.value:,.2f} {self.unit}" if self.unit == "x" else f"{self.value:,.1f} {self.unit}"
-
-    @property
-    def status(self) -> str:
-        """Judged on the median."""
-        return self._judge(self.value)
-
-    @property
-    def status_at_minimum(self) -> str:
-        """Judged on the fastest run: the closest to an unloaded machine."""
-        return self._judge(self.minimum) if self.minimum is not None else ""
-
-    def _judge(self, value: Optional[float]) -> str:
-        if value is None:
-            return "SKIPPED" if self.value is None else ""
-        if self.target is None:
-            return ""
-        return "pass" if value <= self.target else f"MISS (x{value / self.target:.2f})"
-
-
-@dataclass
-class Report:
-    rows: List[Row] = field(default_factory=list)
-    facts: dict = field(default_factory=dict)
-
-    def add(self, *args, **kwargs) -> Row:
-        row = Row(*args, **kwargs)
-        self.rows.append(row)
-        print(f"  {row.name}: " + (row.formatted if row.value is not None else "SKIPPED")
-              + (f"  [{row.status}]" if row.status else "") + (f"  {row.note}" if row.note else ""),
-              file=sys.stderr, flush=True)
-        return row
-
-    def skip(self, section: str, name: str, why: str, target: Optional[float] = None, unit: str = "") -> None:
-        self.add(section, name, None, unit, target=target, note=why)
-
-    def markdown(self) -> str:
-        lines = ["| section | measurement | exconnect (median) | min | target | status (median) | status (min) | notes |",
-                 "|---|---|---:|---:|---:|---|---|---|"]
-        for r in self.rows:
-            value = r.formatted if r.value is not None else "—"
-            minimum = (f"{r.minimum:,.2f}" if r.unit == "x" else f"{r.minimum:,.1f}") if r.minimum is not None else ""
-            target = f"≤ {r.target:g} {r.unit}" if r.target is not None else ""
-            lines.append(f"| {r.section} | {r.name} | {value} | {minimum} | {target} | {r.status} | "
-                         f"{r.status_at_minimum} | {r.note} |")
-        return "\n".join(lines)
-
-
-# ------------------------------------------------------------------------------------- components
-def _import(module: str, *names: str):
-    """The named attributes of exconnect.native.<module>, or a reason string if not importable."""
-    try:
-        mod = __import__(f"exconnect.native.{module}", fromlist=list(names))
-    except ImportError as error:
-        return f"exconnect.native.{module} not importable yet ({error})"
-    missing = [n for n in names if not hasattr(mod, n)]
-    if missing:
-        return f"exconnect.native.{module} lacks {', '.join(missing)}"
-    return mod
-
-
-def machine_facts() -> dict:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "implementation": platform.python_implementation(), "machine": platform.machine(),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "load_average_at_start": _load_average()}
-
-
-def _load_average() -> str:
-    try:
-        with open("/proc/loadavg") as handle:
-            return " ".join(handle.read().split()[:3])
-    except OSError:
-        return "unknown"
-
 
 # ------------------------------------------------------------------------------------- sections
-def _replay_batch(apply: Callable[[bytes], object], frames: List[bytes]) -> Callable[[], None]:
-    def batch():
-        for frame in frames:
-            apply(frame)
-    return batch
-
-
 def bench_replay(report: Report, workload, runs: int) -> dict:
     """bytes → book through each implementation, plus orjson.loads alone; returns Timing by name.
 
@@ -192,10 +46,10 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
     """
     frames = workload.frames
     n = len(frames)
-    contenders = {"orjson": (None, _replay_batch(orjson.loads, frames))}
+    contenders = {"orjson": (None, replay_batch(orjson.loads, frames))}
     checks = {}
 
-    ob = _import("order_book", "OrderBook", "DEPTH_APPLIED")
+    ob = import_native("order_book", "OrderBook", "DEPTH_APPLIED")
     if not isinstance(ob, str):
         book = ob.OrderBook(price_scale=8, size_scale=8, symbol=workload.config.symbol)
         book.apply_binance_snapshot(workload.snapshot)
@@ -205,10 +59,10 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
                                if statuses == {ob.DEPTH_APPLIED} and correct else
                                f"CHECK FAILED: statuses {sorted(statuses)}, final book {'ok' if correct else 'WRONG'}")
         contenders["exconnect"] = (lambda: book.apply_binance_snapshot(workload.snapshot),
-                                   _replay_batch(book.apply_binance_depth, frames))
+                                   replay_batch(book.apply_binance_depth, frames))
         # Right after that run the book is past every frame: replaying them again is all stale,
         # i.e. parsing + the sequence check without touching the book.
-        contenders["exconnect_stale"] = (None, _replay_batch(book.apply_binance_depth, frames))
+        contenders["exconnect_stale"] = (None, replay_batch(book.apply_binance_depth, frames))
 
     peers = [("sortedcontainers.SortedDict + orjson (float keys)", PythonDepthBook)]
     if order_book_package_available():
@@ -218,7 +72,7 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
         peer.apply_snapshot(workload.snapshot)
         ok = all(peer.apply_depth(f) == "applied" for f in frames)
         checks[label] = "" if ok else "CHECK FAILED: not every frame applied"
-        contenders[label] = (lambda p=peer: p.apply_snapshot(workload.snapshot), _replay_batch(peer.apply_depth, frames))
+        contenders[label] = (lambda p=peer: p.apply_snapshot(workload.snapshot), replay_batch(peer.apply_depth, frames))
 
     samples = {name: [] for name in contenders}
     for _ in range(runs):
@@ -261,7 +115,7 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
 
 def bench_replay_futures(report: Report, frames: int, runs: int) -> None:
     """USDⓈ-M frames (T, pu chain) in combined-stream envelopes: the perpetual connector's path."""
-    ob = _import("order_book", "OrderBook", "DEPTH_APPLIED")
+    ob = import_native("order_book", "OrderBook", "DEPTH_APPLIED")
     if isinstance(ob, str):
         report.skip("replay futures", "bytes → book, futures combined-stream frames", ob, 600, "ns/frame")
         return
@@ -272,8 +126,8 @@ def bench_replay_futures(report: Report, frames: int, runs: int) -> None:
     correct = _native_matches(book, workload)
     ok = statuses == {ob.DEPTH_APPLIED} and correct
     contenders = {"exconnect": (lambda: book.apply_binance_snapshot(workload.snapshot),
-                                _replay_batch(book.apply_binance_depth, workload.frames)),
-                  "orjson": (None, _replay_batch(orjson.loads, workload.frames))}
+                                replay_batch(book.apply_binance_depth, workload.frames)),
+                  "orjson": (None, replay_batch(orjson.loads, workload.frames))}
     samples = {name: [] for name in contenders}
     for _ in range(runs):
         for name, (setup, batch) in contenders.items():
@@ -304,7 +158,7 @@ def _native_matches(book, workload) -> bool:
 
 
 def bench_pre_parsed(report: Report, workload, runs: int) -> None:
-    ob = _import("order_book", "OrderBook")
+    ob = import_native("order_book", "OrderBook")
     if isinstance(ob, str):
         report.skip("pre-parsed", "apply_diffs (Decimal levels)", ob, 30, "ns/level")
         return
@@ -345,7 +199,7 @@ def bench_pre_parsed(report: Report, workload, runs: int) -> None:
 
 
 def bench_queries(report: Report, workload, runs: int, overhead: float, calls: int) -> None:
-    ob = _import("order_book", "OrderBook")
+    ob = import_native("order_book", "OrderBook")
     peers = [("SortedDict", PythonDepthBook())]
     if order_book_package_available():
         peers.append(("order-book", OrderBookPackageBook()))
@@ -383,7 +237,7 @@ def bench_queries(report: Report, workload, runs: int, overhead: float, calls: i
             t = per_call(getattr(book, name), (), calls, runs, overhead)
             label = f"{name}() → int fixed point"
         else:
-            t = time_batches(_attribute_batch(book, name, calls), calls, runs, overhead=overhead)
+            t = time_batches(attribute_batch(book, name, calls), calls, runs, overhead=overhead)
             label = f"{name} property → int fixed point"
         report.add("queries", label, t.median, "ns", t.minimum, target=30)
     if hasattr(book, "top"):
@@ -399,55 +253,6 @@ def bench_queries(report: Report, workload, runs: int, overhead: float, calls: i
                    "µs", t.minimum / 1000, note=f"{levels:,} levels" if levels else "")
 
 
-def _attribute_batch(obj, name: str, calls: int) -> Callable[[], None]:
-    """A loop reading obj.<name> `calls` times (compiled once, so no getattr() in the loop)."""
-    namespace = {"obj": obj, "repeat": repeat}
-    exec(f"def batch():\n    o = obj\n    for _ in repeat(None, {calls}):\n        o.{name}\n", namespace)
-    return namespace["batch"]
-
-
-# Run in a fresh interpreter per book kind: memory freed by earlier measurements would otherwise be
-# reused by the allocator and hide the growth being measured.
-_MEMORY_PROBE = r"""
-import gc, os, sys
-sys.path.insert(0, {bench_dir!r})
-kind, path, books = sys.argv[1], sys.argv[2], int(sys.argv[3])
-body = open(path, "rb").read()
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-if kind == "native":
-    from exconnect.native.order_book import OrderBook
-    def make():
-        b = OrderBook(price_scale=8, size_scale=8)
-        b.apply_binance_snapshot(body)
-        return b
-else:
-    from compare_peers import OrderBookPackageBook, PythonDepthBook
-    cls = PythonDepthBook if kind == "sorted_dict" else OrderBookPackageBook
-    def make():
-        b = cls()
-        b.apply_snapshot(body)
-        return b
-make()
-gc.collect()
-before = rss()
-held = [make() for _ in range(books)]
-gc.collect()
-print(rss() - before)
-"""
-
-
-def _rss_growth(kind: str, snapshot_path: str, books: int) -> Optional[int]:
-    code = _MEMORY_PROBE.format(bench_dir=os.path.dirname(os.path.abspath(__file__)))
-    result = subprocess.run([sys.executable, "-c", code, kind, snapshot_path, str(books)],
-                            capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        print(f"memory probe {kind} failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
-        return None
-    return int(result.stdout.strip())
-
-
 def bench_memory(report: Report, workload, books: int = 100) -> None:
     """Resident memory per level: RSS growth while `books` books each hold the snapshot."""
     levels_each = len(orjson.loads(workload.snapshot)["bids"]) + len(orjson.loads(workload.snapshot)["asks"])
@@ -459,16 +264,16 @@ def bench_memory(report: Report, workload, books: int = 100) -> None:
             kinds.append(("order-book", "order_book"))
         peers = {}
         for label, kind in kinds:
-            grown = _rss_growth(kind, handle.name, books)
+            grown = rss_growth(kind, handle.name, books)
             if grown is not None:
                 peers[label] = grown / (books * levels_each)
                 report.add("memory peers", f"{label}: bytes per level", peers[label], "B",
                            note="RSS growth / levels held")
-        ob = _import("order_book", "OrderBook")
+        ob = import_native("order_book", "OrderBook")
         if isinstance(ob, str):
             report.skip("memory", "bytes per level", ob, 32, "B")
             return
-        grown = _rss_growth("native", handle.name, books)
+        grown = rss_growth("native", handle.name, books)
     note = "RSS growth / levels held; peers: " + ", ".join(f"{k} {v:,.0f} B" for k, v in peers.items())
     if grown is None:
         report.skip("memory", "bytes per level, RSS", "the measuring subprocess failed", 32, "B")
@@ -485,7 +290,7 @@ def bench_memory(report: Report, workload, books: int = 100) -> None:
 
 def bench_cdef(report: Report, workload, runs: int, calls: int) -> None:
     """The same book operations called from Cython (cdef API): the C cost without Python calls."""
-    ob = _import("order_book", "OrderBook")
+    ob = import_native("order_book", "OrderBook")
     if isinstance(ob, str):
         report.skip("cdef", "Cython caller figures", ob)
         return
@@ -519,7 +324,7 @@ def bench_cdef(report: Report, workload, runs: int, calls: int) -> None:
 
 
 def bench_lifecycle(report: Report, runs: int, calls: int) -> None:
-    mod = _import("in_flight_order", "InFlightOrder")
+    mod = import_native("in_flight_order", "InFlightOrder")
     if isinstance(mod, str):
         report.skip("orders", "InFlightOrder lifecycle", mod, 1500, "ns")
         return
@@ -562,7 +367,7 @@ def bench_lifecycle(report: Report, runs: int, calls: int) -> None:
 
 
 def bench_trading_rule(report: Report, runs: int, overhead: float, calls: int) -> None:
-    mod = _import("trading_rule", "TradingRule")
+    mod = import_native("trading_rule", "TradingRule")
     if isinstance(mod, str):
         report.skip("rules", "TradingRule.quantize_order_price", mod, 100, "ns")
         report.skip("rules", "TradingRule.quantize_order_amount", mod, 100, "ns")
@@ -582,7 +387,7 @@ def bench_trading_rule(report: Report, runs: int, overhead: float, calls: int) -
 
 
 def bench_client_id(report: Report, runs: int, overhead: float, calls: int) -> None:
-    mod = _import("client_order_id", "get_new_client_order_id")
+    mod = import_native("client_order_id", "get_new_client_order_id")
     if isinstance(mod, str):
         report.skip("ids", "get_new_client_order_id", mod, 300, "ns")
         return
@@ -635,7 +440,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     bench_client_id(report, args.runs, overhead, args.calls)
 
     print()
-    report.facts["load_average_at_end"] = _load_average()
+    report.facts["load_average_at_end"] = load_average()
     print(f"machine: {report.facts['nproc']} cores, {report.facts['cpu']}, Python {report.facts['python']}; "
           f"load average {report.facts['load_average_at_start']} at start, {report.facts['load_average_at_end']} at end; "
           f"{len(workload):,} frames, median of {args.runs} runs; per-call figures exclude an empty loop "
