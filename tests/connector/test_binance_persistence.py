@@ -89,3 +89,23 @@ async def test_order_sent_but_unanswered_before_crash_is_reconciled(sim, tmp_pat
         assert local_trades(second) == await exchange_trades(second)
     finally:
         await second.stop()
+
+
+async def test_open_order_unknown_to_saved_state_is_adopted(sim, tmp_path):
+    first = make_connector(sim, tmp_path / "lost-folder")
+    await first.start(timeout=20)
+    bid = first.get_order_book(PAIR).get_price(False)
+    oid = first.buy(PAIR, Decimal("0.02"), OrderType.LIMIT, bid + Decimal("0.01"))
+    await first.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    await first.stop()
+    await sim.spot.take("BTCUSDT", "SELL", "0.005")          # partially filled while nobody watches
+
+    second = make_connector(sim, tmp_path / "fresh-folder")    # the saved state is gone
+    await second.start(timeout=20)
+    try:
+        assert oid in second.in_flight_orders
+        assert second.in_flight_orders[oid].executed_amount_base == Decimal("0.005")
+        assert [f["trade_id"] for f in second.store.fills()] == [t for t, _ in await exchange_trades(second)]
+        assert (await second.cancel_all(5))[0].success
+    finally:
+        await second.stop()

@@ -59,3 +59,27 @@ async def test_restart_restores_orders_with_leverage_and_position_and_recovers_f
         assert second.in_flight_orders == {} and second.store.load_tracking_states() == {}
     finally:
         await second.stop()
+
+
+async def test_unknown_open_orders_of_ours_adopted_with_position_action(perp_sim, tmp_path):
+    from exconnect.binance_perpetual import binance_perpetual_constants as CONSTANTS
+    first = make_perpetual(perp_sim, tmp_path)
+    await first.start(timeout=20)
+    assert (await first.set_position_mode(PositionMode.HEDGE))[0]
+    # sent without tracking, as if the state write was lost in a crash right after the POST
+    ask = best(first, True)
+    await first._api_post(CONSTANTS.ORDER_PATH, {
+        "symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
+        "price": str(ask - Decimal("300")), "positionSide": "LONG", "newClientOrderId": "excpADOPT1"},
+        is_auth_required=True)
+    await first.stop()
+    second = make_perpetual(perp_sim, tmp_path)
+    await second.start(timeout=20)
+    try:
+        order = second.in_flight_orders["excpADOPT1"]
+        assert order.position == "OPEN" and order.trade_type.name == "BUY" and order.amount == Decimal("0.01")
+        assert order.exchange_order_id is not None
+        results = await second.cancel_all(5)
+        assert [r.order_id for r in results if r.success] == ["excpADOPT1"]
+    finally:
+        await second.stop()

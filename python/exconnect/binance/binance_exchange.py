@@ -407,6 +407,35 @@ class BinanceExchange(ExchangeBase):
         if remaining:
             await asyncio.gather(*(self._execute_order_cancel(o) for o in remaining), return_exceptions=True)
 
+    async def _reconcile_open_orders(self) -> None:
+        """Adopt open orders carrying our client id prefix that no saved state knows (e.g. a lost
+        data folder, or a crash in a previous version): they are tracked, their fills recorded."""
+        prefix = self._client_order_id_prefix
+        if not prefix or not self._trading_required:
+            return
+        if type(self)._place_order is not BinanceExchange._place_order:
+            return      # a subclass on another wire (e.g. USDⓈ-M) brings its own reconciliation
+        from exconnect.connector.exchange_base import _in_flight_order_class
+        cls = _in_flight_order_class()
+        tracker = self._order_tracker
+        for pair in self._trading_pairs:
+            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
+                                       {"symbol": self.exchange_symbol_associated_to_pair(pair)},
+                                       is_auth_required=True)
+            for r in rows:
+                cid = r.get("clientOrderId", "")
+                if not cid.startswith(prefix) or tracker.fetch_order(cid, str(r["orderId"])) is not None:
+                    continue
+                if r.get("type") not in OrderType.__members__:
+                    continue
+                order = cls(cid, pair, OrderType[r["type"]], TradeType.BUY if r["side"] == "BUY" else TradeType.SELL,
+                            Decimal(r["origQty"]), r.get("time", 0) / 1000.0, price=Decimal(r["price"]),
+                            exchange_order_id=str(r["orderId"]), initial_state=OrderState.OPEN)
+                _log.warning("Adopting open order %s (%s) found on the exchange but not in the saved state.",
+                             cid, pair)
+                tracker.start_tracking_order(order)
+                await self._process_order_update_with_fills(order, self._order_update_from_rest(order, r))
+
     async def get_open_orders(self) -> List[OpenOrder]:
         out: List[OpenOrder] = []
         for pair in self._trading_pairs:

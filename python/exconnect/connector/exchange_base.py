@@ -121,6 +121,7 @@ class ExchangeBase(PubSub):
         self._side_tasks: Set[asyncio.Task] = set()
         self._orders_being_placed: Set[str] = set()
         self._states_restored = False
+        self._open_orders_reconciled = False
         self._network_started = False
 
     # ================================================================== subclass interface
@@ -186,6 +187,10 @@ class ExchangeBase(PubSub):
 
     async def _user_stream_event_listener(self) -> None:
         raise NotImplementedError
+
+    async def _reconcile_open_orders(self) -> None:
+        """Optional, once per start: adopt open orders of ours the local state does not know."""
+        return None
 
     async def _ping(self) -> None:
         raise NotImplementedError
@@ -659,6 +664,15 @@ class ExchangeBase(PubSub):
 
     async def _status_polling_once(self) -> None:
         balances_ok = True
+        if not self._open_orders_reconciled:
+            try:
+                await self._reconcile_open_orders()
+                self._open_orders_reconciled = True
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                balances_ok = False       # not ready until it worked once
+                _log.warning("Could not reconcile open orders with the exchange yet: %s", e)
         results = await asyncio.gather(self._update_balances(), self._update_order_fills_from_trades(),
                                        return_exceptions=True)
         for r in results:
