@@ -45,3 +45,6 @@ cdef class TradingRule:
     # Floors to the step; 0 below the minimum size or (price > 0) below the
     # minimum notional at `price`; price <= 0 means "unknown, skip notional".
     cdef int64_t c_quantize_amount(self, int64_t amount, int64_t price) except? -1
+    # 1 if the order passes every rule check_order applies, else 0 (check_order
+    # explains why).  price <= 0: market order without a reference price.
+    cdef int c_order_ok(self, int64_t price, int64_t amount, bint is_market) except -1

@@ -246,6 +246,25 @@ cdef class TradingRule:
                 return 0
         return q
 
+    cdef int c_order_ok(self, int64_t price, int64_t amount, bint is_market) except -1:
+        """1 if the order passes every rule check_order applies, else 0 (ask check_order why).
+        price at price_scale (<= 0 for a market order without a reference price), amount at size_scale."""
+        if not (self.price_fast and self.size_fast and self.notional_fast):
+            raise ValueError(f"{self.trading_pair}: rules have no fixed-point form")
+        if (self.supports_market_orders if is_market else self.supports_limit_orders) == 0:
+            return 0
+        if amount <= 0 or amount < self._min_size or amount > self._max_size or amount % self._step != 0:
+            return 0
+        if price < 0 or (price == 0 and not is_market):
+            return 0
+        if price > 0 and not is_market:
+            if self.c_quantize_price(price) != price:  # tick and significant digits at once
+                return 0
+        if price > 0 and self._min_notional > 0 and fx_mul_cmp(
+                price, amount, self.price_scale + self.size_scale, self._min_notional, self.notional_scale) < 0:
+            return 0
+        return 1
+
     # ---- Decimal API -------------------------------------------------------------
     def quantize_order_price(self, price):
         """Floor price to the price quantum (tick, and significant digits if limited).
@@ -338,7 +357,15 @@ cdef class TradingRule:
         """None if an order (price, amount, order_type) passes every rule, else why not.
 
         price may be None for market orders (then the notional is not checked)."""
+        cdef int64_t pf = 0, af = 0
         kind = _order_type_name(order_type)
+        # Fast accept: every value exact in fixed point and every rule met.
+        # Anything else takes the exact Decimal path below, which explains.
+        if self.price_fast and self.size_fast and self.notional_fast \
+                and parse_value(amount, self.size_scale, PARSE_EXACT, &af) == FX_OK \
+                and (price is None or parse_value(price, self.price_scale, PARSE_EXACT, &pf) == FX_OK) \
+                and self.c_order_ok(pf, af, kind == "MARKET"):
+            return None
         if kind == "MARKET" and not self.supports_market_orders:
             return f"market orders are not supported for {self.trading_pair}"
         if kind != "MARKET" and not self.supports_limit_orders:

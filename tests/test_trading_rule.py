@@ -207,3 +207,16 @@ def test_on_grid_decimals_come_back_unchanged_and_off_grid_at_the_tick_exponent(
     assert str(rule.quantize_order_price(D("29999.991"))) == "29999.99"
     assert str(rule.quantize_order_amount(D("0.001001"))) == "0.00100"
     assert rule.quantize_order_price("29999.99") == price  # str in, Decimal out
+
+
+@given(RULES, st.integers(1, 10**7), st.integers(0, 10**6), st.sampled_from(list(OrderType)))
+def test_check_order_on_grid_orders_match_reference(kw, ticks, steps, order_type):
+    """Orders built on the rule's grid, so the fast accept path and every reason get exercised."""
+    rule, ref = make(kw)
+    price = kw["min_price_increment"] * ticks if kw["min_price_increment"] > 0 else D(ticks)
+    amount = kw["min_base_amount_increment"] * steps
+    expected = ref.check_order(price, amount, order_type.name)
+    got = rule.check_order(price, amount, order_type)
+    assert (got is None) == (expected is None), (expected, got)
+    if expected is not None:
+        assert expected in got
