@@ -252,3 +252,30 @@ def test_exconnect_replay_rejects_bad_arguments():
 def test_cli_dispatcher_registry():
     assert cli.COMMANDS["replay"] == "exconnect.replay.command"
     assert cli.main([]) == 2
+
+
+def test_view_renders_levels_spread_and_sync_state():
+    from rich.console import Console
+
+    from exconnect.replay.view import ReplayStats, plain_line, render, summary
+    stats = ReplayStats(symbol="BTCUSDT", book_name="test book", frames=1000, levels=12000, elapsed=0.5,
+                        apply_seconds=0.25, in_sync=True)
+    bids = [("60000.00000000", "0.01260000"), ("59999.99000000", "1.50000000")]
+    asks = [("60000.01000000", "0.00100000")]
+    console = Console(record=True, width=120, color_system=None)
+    console.print(render(stats, bids, asks, depth=3))
+    text = console.export_text()
+    assert "60000.00" in text and "59999.99" in text and "60000.01" in text and "1.50000" in text
+    assert "spread 0.01" in text and "in sync" in text and "2,000/s" in text
+    line = plain_line(stats, bids, asks)
+    assert "bid 60000.00 x 0.01260 | ask 60000.01 x 0.00100 spread 0.01 in sync" in line
+    stats.in_sync = False
+    assert "OUT OF SYNC" in plain_line(stats, [], asks) and "bid - |" in plain_line(stats, [], asks)
+    assert "250,000 ns/frame inside the book" in summary(stats)
+
+
+def test_make_book_choices():
+    from exconnect.replay.books import PythonBook, make_book
+    assert isinstance(make_book("python"), PythonBook)
+    with pytest.raises(ValueError, match="unknown book"):
+        make_book("rust")
