@@ -48,8 +48,17 @@ async def test_ccxt_async_usdm(sim):
         fetched = await ex.fetch_order(order["id"], "BTC/USDT:USDT")
         assert fetched["status"] == "open" and fetched["amount"] == 0.01
         assert len(await ex.fetch_open_orders("BTC/USDT:USDT")) == 1
+        edited = await ex.edit_order(order["id"], "BTC/USDT:USDT", "limit", "buy", 0.02, 50100)
+        assert edited["id"] == order["id"] and edited["amount"] == 0.02 and edited["price"] == 50100
         canceled = await ex.cancel_order(order["id"], "BTC/USDT:USDT")
         assert canceled["status"] == "canceled"
+        batch = await ex.create_orders([
+            {"symbol": "BTC/USDT:USDT", "type": "limit", "side": "buy", "amount": 0.01, "price": 50000},
+            {"symbol": "BTC/USDT:USDT", "type": "limit", "side": "sell", "amount": 0.01, "price": 62000},
+        ])
+        assert [o["status"] for o in batch] == ["open", "open"]
+        gone = await ex.cancel_orders([o["id"] for o in batch], "BTC/USDT:USDT")
+        assert [o["status"] for o in gone] == ["canceled", "canceled"]
         mkt = await ex.create_order("BTC/USDT:USDT", "market", "buy", 0.02)
         assert mkt["id"]
         trades = await ex.fetch_my_trades("BTC/USDT:USDT")

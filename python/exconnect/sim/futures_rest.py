@@ -363,8 +363,11 @@ class FuturesRoutes:
 
     async def batch_cancel(self, call):
         sym = self._symbol(call)
-        if call.get("orderIdList") is not None:
-            keys = [("id", x) for x in self._json_list(call, "orderIdList", 10)]
+        # ccxt spells it "orderidlist" and Binance accepts that spelling too
+        name = "orderIdList" if call.get("orderIdList") is not None else "orderidlist"
+        if call.get(name) is not None:
+            keys = [("id", int(x) if isinstance(x, str) and x.isdigit() else x)
+                    for x in self._json_list(call, name, 10)]
         else:
             keys = [("cid", x) for x in self._json_list(call, "origClientOrderIdList", 10)]
         out = []
