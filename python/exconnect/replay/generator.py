@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import List, Tuple
 
-from sortedcontainers import SortedDict
+from bisect import bisect_left, insort
 
 # Bump when the process changes, so caches written by older code are not reused.
 GENERATOR_VERSION = 1
@@ -37,6 +37,40 @@ class GeneratedEvent:
     event_time_ms: int        # "E"
     bids: List[Level]         # best (highest) first
     asks: List[Level]         # best (lowest) first
+
+
+class _Side:
+    """One side of the generator's book: a sorted price list plus qty by price.
+
+    ~1,000 levels: list insert/delete (a short memmove) beats a tree here, and indexing by rank is
+    O(1), which is what the generator does most.
+    """
+
+    __slots__ = ("prices", "qty")
+
+    def __init__(self) -> None:
+        self.prices: List[int] = []      # ascending
+        self.qty: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+    def __contains__(self, price: int) -> bool:
+        return price in self.qty
+
+    def __setitem__(self, price: int, qty: int) -> None:
+        if price not in self.qty:
+            insort(self.prices, price)
+        self.qty[price] = qty
+
+    def __delitem__(self, price: int) -> None:
+        del self.qty[price]
+        del self.prices[bisect_left(self.prices, price)]
+
+    def pop_at(self, index: int) -> int:
+        price = self.prices.pop(index)
+        del self.qty[price]
+        return price
 
 
 class DepthProcess:
@@ -62,8 +96,8 @@ class DepthProcess:
         self._mid = start_price_ticks          # bids <= mid < asks
         self._futures = futures
         self._near = 1.0 - deep_fraction        # share of changes near the top of the book
-        self._bids: SortedDict = SortedDict()  # price -> qty, ascending keys
-        self._asks: SortedDict = SortedDict()
+        self._bids = _Side()
+        self._asks = _Side()
         self._update_id = first_update_id
         self._time_ms = start_time_ms
         self._started = False
@@ -86,8 +120,8 @@ class DepthProcess:
         for _ in range(self._levels_per_side):
             self._asks[price] = self._qty()
             price += 1 + int(rng.expovariate(1.5))
-        bids = [(p, self._bids[p]) for p in reversed(self._bids.keys())]
-        asks = list(self._asks.items())
+        bids = [(p, self._bids.qty[p]) for p in reversed(self._bids.prices)]
+        asks = [(p, self._asks.qty[p]) for p in self._asks.prices]
         return self._update_id, bids, asks
 
     # -- events -----------------------------------------------------------------------------------
@@ -100,12 +134,10 @@ class DepthProcess:
         bid_changes: dict = {}
         ask_changes: dict = {}
         # Levels the walk crossed are consumed first (a real book never crosses).
-        while bids and bids.peekitem(-1)[0] > mid:
-            price, _ = bids.popitem(-1)
-            bid_changes[price] = 0
-        while asks and asks.peekitem(0)[0] <= mid:
-            price, _ = asks.popitem(0)
-            ask_changes[price] = 0
+        while bids and bids.prices[-1] > mid:
+            bid_changes[bids.pop_at(-1)] = 0
+        while asks and asks.prices[0] <= mid:
+            ask_changes[asks.pop_at(0)] = 0
         # ~changes_per_frame level changes in this event (±4): a delete_ratio share are deletes
         # (the crossed levels above count), as many new levels as deletes (nudged toward the
         # target depth), and the rest are size changes on existing levels.
@@ -138,19 +170,19 @@ class DepthProcess:
         whole = int(value)
         return whole + (1 if self._rng.random() < value - whole else 0)
 
-    def _rank(self, side: SortedDict) -> int:
+    def _rank(self, side: _Side) -> int:
         # Mostly near the top (exponential in rank, mean 12), else anywhere in the book.
         if self._rng.random() < self._near:
             return min(int(self._rng.expovariate(1 / 12.0)), len(side) - 1)
         return self._rng.randrange(len(side))
 
-    def _touch(self, side: SortedDict, changes: dict, is_bid: bool, *, delete: bool) -> None:
+    def _touch(self, side: _Side, changes: dict, is_bid: bool, *, delete: bool) -> None:
         """Delete or resize an existing level not yet changed in this event."""
         if len(side) <= (self._levels_per_side // 4 if delete else 0):
             return  # never let a side run dry
         for _ in range(8):
             rank = self._rank(side)
-            price = side.peekitem(-1 - rank if is_bid else rank)[0]
+            price = side.prices[-1 - rank if is_bid else rank]
             if price not in changes:
                 break
         else:
@@ -163,7 +195,7 @@ class DepthProcess:
             side[price] = qty
             changes[price] = qty
 
-    def _insert(self, side: SortedDict, changes: dict, is_bid: bool) -> None:
+    def _insert(self, side: _Side, changes: dict, is_bid: bool) -> None:
         """Add a level at a free price: mostly near the mid, sometimes anywhere in the range."""
         rng = self._rng
         mid = self._mid
@@ -171,7 +203,7 @@ class DepthProcess:
             if rng.random() < self._near:
                 offset = int(rng.expovariate(1 / (10.0 + 10 * attempt)))
             else:
-                span = (side.peekitem(-1)[0] - side.peekitem(0)[0]) if side else 1000
+                span = (side.prices[-1] - side.prices[0]) if side else 1000
                 offset = rng.randrange(max(span, 1))
             price = mid - offset if is_bid else mid + 1 + offset
             if price > 0 and price not in side and price not in changes:
@@ -213,4 +245,4 @@ class DepthProcess:
     @property
     def book(self) -> Tuple[dict, dict]:
         """Copies of the generator's own book (price_ticks -> qty_steps): the expected end state."""
-        return dict(self._bids), dict(self._asks)
+        return dict(self._bids.qty), dict(self._asks.qty)
