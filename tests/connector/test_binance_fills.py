@@ -193,3 +193,18 @@ async def test_market_order_below_min_notional_at_book_price_not_sent(connector,
     fail = (await connector.event_log.wait_for(MarketEvent.OrderFailure))[0]
     assert fail.order_id == oid and "notional" in fail.error_message.lower()
     assert len([r for r in sim.request_log if r["path"] == "/api/v3/order"]) == n
+
+
+async def test_rejected_report_of_unacked_order_fails_without_created_event(connector, sim):
+    from exconnect.types import OrderState as S
+    bid = connector.get_order_book(PAIR).get_price(False)
+    sim.faults.rest_fault_path = "/api/v3/order"
+    sim.faults.rest_timeouts_next(1)
+    connector._rest.timeout = 5
+    oid = connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, bid - Decimal("90"))
+    assert connector.in_flight_orders[oid].current_state == S.PENDING_CREATE
+    connector._process_execution_report({
+        "e": "executionReport", "E": 1, "s": "BTCUSDT", "c": oid, "C": "", "x": "REJECTED", "X": "REJECTED",
+        "i": 999999, "z": "0", "l": "0", "L": "0", "n": "0", "N": None, "T": 1, "t": -1})
+    assert [f.order_id for f in connector.event_log[MarketEvent.OrderFailure]] == [oid]
+    assert not connector.event_log[MarketEvent.BuyOrderCreated]

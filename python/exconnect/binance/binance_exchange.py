@@ -546,7 +546,8 @@ class BinanceExchange(ExchangeBase):
         order = tracker.fetch_order(client_order_id, exchange_order_id)
         if order is None:
             return
-        self._ensure_created(order, exchange_order_id, event["E"] / 1000.0)
+        if event.get("X") != "REJECTED":       # a rejected order was never live: no Created event
+            self._ensure_created(order, exchange_order_id, event["E"] / 1000.0)
         if event.get("x") == "TRADE":
             self._process_trade_message(event, order)
         self._process_order_message(event, order)
