@@ -44,10 +44,12 @@ class TradingRule:
         sell_order_collateral_token: Optional[str] = None,
     ) -> None: ...
     def quantize_order_price(self, price: Number) -> Decimal:
-        """Floor to get_order_price_quantum(price)."""
+        """Floor to get_order_price_quantum(price). A Decimal already on the grid is returned as is;
+        otherwise the result has the tick's exponent."""
     def quantize_order_amount(self, amount: Number, price: Optional[Number] = None) -> Decimal:
         """Floor to the step; 0 below min_order_size, or (price > 0) notional below
-        max(min_notional_size, min_order_value). Negative amount: ValueError."""
+        max(min_notional_size, min_order_value). price None or 0: unknown, notional not checked.
+        Negative amount or price: ValueError. A Decimal on the step grid that passes is returned as is."""
     def get_order_price_quantum(self, price: Optional[Number] = None) -> Decimal:
         """The tick; with max_price_significant_digits N and price > 0:
         lcm(tick, 10^(adjusted(price) + 1 - N))."""

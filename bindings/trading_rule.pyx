@@ -18,6 +18,10 @@ Semantics (Decimal in, Decimal out; str/int also accepted, float refused):
   minimum notional max(min_notional_size, min_order_value).  price None or 0
   means "unknown" (Hummingbot's default), so the notional test is skipped.
   Negative amounts are a ValueError.
+- check_order: a fixed-point fast path accepts orders that meet every rule;
+  anything else goes through exact Decimal checks that say which rule failed
+  (order type, amount/price positive, min/max size, step, tick, significant
+  digits, min notional -- in that order).
 """
 from decimal import Decimal, Context, InvalidOperation, DivisionByZero, Overflow, MAX_EMAX, MIN_EMIN
 from math import lcm
