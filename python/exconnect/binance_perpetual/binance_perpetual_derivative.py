@@ -126,6 +126,14 @@ class BinancePerpetualDerivative(BinanceExchange):
         return self._perpetual.get_position(trading_pair, side)
 
     @property
+    def _account_positions(self) -> Dict[str, Position]:     # Hummingbot strategies read this name
+        return self._perpetual.account_positions
+
+    @property
+    def _funding_payment_span(self) -> List[int]:
+        return self._perpetual.funding_payment_span
+
+    @property
     def position_mode(self) -> PositionMode:
         return self._perpetual.position_mode
 
@@ -250,6 +258,12 @@ class BinancePerpetualDerivative(BinanceExchange):
                                     {"symbol": self.exchange_symbol_associated_to_pair(pair)})
             out[pair] = Decimal(t["lastPrice"])
         return out
+
+    def get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
+                amount: Decimal, price: Decimal = Decimal("NaN"), is_maker: Optional[bool] = None,
+                position_action: Any = PositionAction.OPEN) -> AddedToCostTradeFee:
+        """Estimated fee (perpetual signature: the position action does not change Binance's rate)."""
+        return super().get_fee(base_currency, quote_currency, order_type, order_side, amount, price, is_maker)
 
     # ------------------------------------------------------------------ placing
     def buy(self, trading_pair: str, amount: Decimal, order_type: OrderType = OrderType.LIMIT,
