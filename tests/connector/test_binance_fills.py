@@ -208,3 +208,23 @@ async def test_rejected_report_of_unacked_order_fails_without_created_event(conn
         "i": 999999, "z": "0", "l": "0", "L": "0", "n": "0", "N": None, "T": 1, "t": -1})
     assert [f.order_id for f in connector.event_log[MarketEvent.OrderFailure]] == [oid]
     assert not connector.event_log[MarketEvent.BuyOrderCreated]
+
+
+async def test_process_messages_accept_rest_shapes(connector, sim):
+    oid = await best_bid_order(connector, "0.01")
+    connector.SHORT_POLL_INTERVAL = connector.LONG_POLL_INTERVAL = 10_000    # no polling meanwhile
+    await connector.user_stream_tracker.stop()
+    connector._poll_notifier.clear()
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")
+    order = connector.in_flight_orders[oid]
+    assert order.executed_amount_base == 0
+    rows = await connector._api_get("/api/v3/myTrades", {"symbol": "BTCUSDT", "orderId": order.exchange_order_id},
+                                    is_auth_required=True)
+    for row in rows:
+        connector._process_trade_message(row)
+    status = await connector._api_get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": oid},
+                                      is_auth_required=True)
+    connector._process_order_message(status)
+    done = connector.event_log[MarketEvent.BuyOrderCompleted]
+    assert [d.order_id for d in done] == [oid]
+    assert len(connector.event_log[MarketEvent.OrderFilled]) == len(rows)

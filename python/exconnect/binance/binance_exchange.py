@@ -553,6 +553,12 @@ class BinanceExchange(ExchangeBase):
         self._process_order_message(event, order)
 
     def _process_trade_message(self, event: Dict[str, Any], order=None) -> None:
+        """One fill, from an executionReport (x=TRADE) or a REST myTrades row."""
+        if "e" not in event and "orderId" in event:          # REST myTrades row
+            order = order or self._order_tracker.fetch_order(None, str(event["orderId"]))
+            if order is not None:
+                self._order_tracker.process_trade_update(self._trade_from_my_trades_row(event, order))
+            return
         if order is None:
             order = self._order_tracker.fetch_order(event.get("C") or event.get("c"), str(event["i"]))
             if order is None:
@@ -564,6 +570,12 @@ class BinanceExchange(ExchangeBase):
             price, qty, quote, self._fee(event.get("N"), event.get("n", "0")), not event.get("m", False)))
 
     def _process_order_message(self, event: Dict[str, Any], order=None) -> None:
+        """An order status, from an executionReport or a REST order answer."""
+        if "e" not in event and "status" in event:           # REST order answer
+            order = order or self._order_tracker.fetch_order(event.get("clientOrderId"), str(event.get("orderId")))
+            if order is not None:
+                self._order_tracker.process_order_update(self._order_update_from_rest(order, event))
+            return
         if order is None:
             order = self._order_tracker.fetch_order(event.get("C") or event.get("c"), str(event["i"]))
             if order is None:
