@@ -155,3 +155,13 @@ async def test_market_data_only_connector_needs_no_keys(sim, tmp_path, monkeypat
         assert conn.ready and conn.get_order_book(PAIR).get_price(True) > 0
     finally:
         await conn.stop()
+
+
+async def test_throttler_pools_follow_exchange_info_and_session_is_shared(connector, sim):
+    th = connector.throttler
+    assert th.limit("ORDERS").limit == 1000 and th.limit("ORDERS").time_interval == 10      # sim's exchangeInfo
+    assert th.limit("REQUEST_WEIGHT").limit == 6000 and th.limit("ORDERS_24HR").time_interval == 86400
+    assert th.used("REQUEST_WEIGHT") > 0                       # weights were counted
+    s1 = await connector._http_client
+    s2 = await connector.get_http_client()
+    assert s1 is s2 and not s1.closed
