@@ -36,110 +36,19 @@ from .market_data import MarketDataPublisher
 from .matching_engine import MatchingEngine, Order
 from .stream_hub import StreamHub
 from .user_streams import UserStreams
-from .money import ONE
-from .positions import BOTH, LONG, SHORT, FuturesAccount, MarginError, OpenOrderMargin, brackets_from_config, DEFAULT_BRACKETS, Bracket
+from .positions import BOTH, LONG, SHORT, FuturesAccount, MarginError, OpenOrderMargin
+from . import futures_events as events
+from .futures_model import (CLIENT_ID, CONDITIONAL_TYPES, STP_MODES, TIME_IN_FORCE, FuturesOrder, FuturesSymbol,
+                            check_percent_price, parse_price, parse_quantity, required as _req)
 
 log = logging.getLogger(__name__)
 
-CONDITIONAL_TYPES = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
-TIME_IN_FORCE = ("GTC", "IOC", "FOK", "GTX", "GTD")
-STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
-CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 MAX_OPEN_ORDERS = 200
 FIRST_ORDER_ID = 4_000_000_001
 #: closed orders and trades kept per venue/account for queries (memory stays bounded)
 HISTORY_LIMIT = 200_000
 STREAM_NAME = re.compile(
     r"^([a-z0-9]+)@(?:depth(?:5|10|20)?(?:@100ms|@500ms)?|markPrice(?:@1s)?|aggTrade|trade|bookTicker)$")
-
-
-def decimals(step_text: str) -> int:
-    """Number of decimals of an increment ("0.10" → 1, "0.001" → 3, "1" → 0)."""
-    s = money.trimmed(money.parse(step_text))
-    return len(s.partition(".")[2])
-
-
-class FuturesSymbol:
-    """A configured perpetual: filters in atoms plus the text exchangeInfo prints."""
-
-    def __init__(self, sc):
-        self.config = sc
-        self.symbol = sc.symbol
-        self.base = sc.base_asset
-        self.quote = sc.quote_asset
-        self.tick = money.parse(sc.tick_size)
-        self.step = money.parse(sc.step_size)
-        self.min_qty = money.parse(sc.min_qty)
-        self.max_qty = money.parse(sc.max_qty)
-        self.market_max_qty = money.parse(sc.market_max_qty)
-        self.min_price = money.parse(sc.min_price)
-        self.max_price = money.parse(sc.max_price)
-        self.min_notional = money.parse(sc.min_notional)
-        self.initial_price = money.parse(sc.initial_price)
-        self.price_precision = decimals(sc.tick_size)
-        self.qty_precision = decimals(sc.step_size)
-        opts = sc.options or {}
-        max_lev = int(opts.get("max_leverage", 125))
-        if "brackets" in opts:
-            self.brackets = brackets_from_config(opts["brackets"])
-        else:  # default tiers, with the first tiers' leverage capped at the symbol's maximum
-            self.brackets = tuple(
-                Bracket(b.bracket, min(b.max_leverage, max_lev), b.notional_floor, b.notional_cap,
-                        b.maint_margin_ratio, b.cum) for b in DEFAULT_BRACKETS)
-        self.lname = self.symbol.lower()
-        # PERCENT_PRICE filter, relative to the mark price
-        self.percent_up = money.parse(str(opts.get("percent_price_up", "1.05")))
-        self.percent_down = money.parse(str(opts.get("percent_price_down", "0.95")))
-
-    def fmt_price(self, atoms: int) -> str:
-        return _fixed(atoms, self.price_precision)
-
-    def fmt_qty(self, atoms: int) -> str:
-        return _fixed(atoms, self.qty_precision)
-
-
-def _fixed(atoms: int, places: int) -> str:
-    """Atoms printed with ``places`` decimals when exact (Binance style), else all 8."""
-    unit = 10 ** (money.SCALE - places)
-    if atoms % unit:
-        return money.text(atoms)
-    sign = "-" if atoms < 0 else ""
-    a = abs(atoms) // unit
-    if places == 0:
-        return f"{sign}{a}"
-    return f"{sign}{a // 10**places}.{a % 10**places:0{places}d}"
-
-
-class FuturesOrder:
-    """The venue's record of a user order (the engine's ``Order.tag``)."""
-
-    __slots__ = ("order_id", "client_order_id", "account_id", "symbol", "side", "type", "tif",
-                 "price", "qty", "executed", "cum_quote", "status", "reduce_only", "position_side",
-                 "time", "update_time", "stp", "good_till", "price_match", "engine_order", "expire_reason")
-
-    def __init__(self, **kw):
-        for k in self.__slots__:
-            setattr(self, k, kw.get(k))
-        self.executed = self.executed or 0
-        self.cum_quote = self.cum_quote or 0
-        self.expire_reason = self.expire_reason or "0"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in ("NEW", "PARTIALLY_FILLED")
-
-    @property
-    def is_closing(self) -> bool:
-        """Reduce-only, or a hedge-mode close (SELL LONG / BUY SHORT): reserves no margin."""
-        return bool(self.reduce_only) or (self.position_side == LONG and self.side == "SELL") or \
-            (self.position_side == SHORT and self.side == "BUY")
-
-    @property
-    def remaining(self) -> int:
-        return self.qty - self.executed
-
-    def avg_price(self) -> int:
-        return self.cum_quote * ONE // self.executed if self.executed else 0
 
 
 class FuturesVenue:
@@ -300,11 +209,7 @@ class FuturesVenue:
                 log.exception("funding settlement failed")
 
     def mark_price_event(self, symbol: str, now: int) -> dict:
-        f = self.funding[symbol]
-        sym = self.symbols[symbol]
-        return {"e": "markPriceUpdate", "E": now, "s": symbol, "p": money.text(f.mark),
-                "ap": money.text(f.mark_average()), "P": money.text(f.mark), "i": money.text(f.index),
-                "r": money.text(f.estimated_rate()), "T": self.next_funding_time()}
+        return events.mark_price_event(self, symbol, now)
 
     def publish_mark_prices(self, every_3s: bool = True) -> None:
         now = self.clock.now_ms()
@@ -358,57 +263,14 @@ class FuturesVenue:
             self.users.emit(o.account_id, self.order_event(o, exec_type, now, fill))
 
     def order_event(self, o: FuturesOrder, exec_type: str, now: int, fill=None) -> dict:
-        sym = self.symbols[o.symbol]
-        ev = {
-            "s": o.symbol, "c": o.client_order_id, "S": o.side, "o": o.type, "f": o.tif,
-            "q": sym.fmt_qty(o.qty), "p": sym.fmt_price(o.price), "ap": money.text(o.avg_price()),
-            "sp": "0", "x": exec_type, "X": o.status, "i": o.order_id,
-            "l": "0", "z": sym.fmt_qty(o.executed), "L": "0", "T": now, "t": 0,
-            "b": "0", "a": "0", "m": False, "R": o.reduce_only, "wt": "CONTRACT_PRICE",
-            "ot": o.type, "ps": o.position_side, "cp": False, "rp": "0", "pP": False,
-            "si": 0, "ss": 0, "V": o.stp, "pm": o.price_match, "gtd": o.good_till, "er": o.expire_reason,
-        }
-        if fill is not None:
-            trade_id, price, qty, maker, commission, realized = fill
-            ev.update({"l": sym.fmt_qty(qty), "L": sym.fmt_price(price), "N": "USDT",
-                       "n": money.text(commission), "t": trade_id, "m": maker, "rp": money.text(realized)})
-        bids, asks = self._order_notionals(o.account_id, o.symbol)
-        ev["b"], ev["a"] = money.text(bids), money.text(asks)
-        return {"e": "ORDER_TRADE_UPDATE", "E": self.clock.now_ms(), "T": now, "o": ev}
-
-    def _order_notionals(self, account_id: int, symbol: str) -> tuple:
-        bids = asks = 0
-        for o in self.open_orders[account_id].values():
-            if o.symbol == symbol:
-                n = money.mul(o.price, o.remaining)
-                if o.side == "BUY":
-                    bids += n
-                else:
-                    asks += n
-        return bids, asks
+        return events.order_event(self, o, exec_type, now, fill)
 
     def account_update(self, account_id: int, symbol: str, sides, now: int, reason: str = "ORDER") -> dict:
-        acct = self.accounts[account_id]
-        wb = money.text(acct.wallet["USDT"])
-        mark = self.mark(symbol)
-        positions = []
-        for side in sides:
-            pos = acct.position(symbol, side)
-            positions.append({
-                "s": symbol, "pa": self.symbols[symbol].fmt_qty(pos.amount), "ep": money.text(pos.entry_price),
-                "bep": money.text(self.break_even(acct, pos)), "cr": money.text(pos.realized),
-                "up": money.text(pos.unrealized(mark)), "mt": "isolated" if acct.margin_type_of(symbol) == "ISOLATED" else "cross",
-                "iw": "0", "ps": side})
-        return {"e": "ACCOUNT_UPDATE", "E": self.clock.now_ms(), "T": now,
-                "a": {"m": reason, "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": "0"}], "P": positions}}
+        return events.account_update(self, account_id, symbol, sides, now, reason)
 
-    def break_even(self, acct: FuturesAccount, pos) -> int:
-        """Entry price moved by the taker fee for a round trip (Binance's rough breakEvenPrice)."""
-        if pos.amount == 0:
-            return 0
-        ep = pos.entry_price
-        adj = money.mul(ep, acct.fee_taker) * 2
-        return ep + adj if pos.amount > 0 else ep - adj
+    @staticmethod
+    def break_even(acct: FuturesAccount, pos) -> int:
+        return events.break_even(acct, pos)
 
     # -- queries ---------------------------------------------------------------------------------
     def symbol(self, name: Optional[str]) -> FuturesSymbol:
@@ -456,7 +318,7 @@ class FuturesVenue:
             reduce_only = p["reduceOnly"].lower() == "true"
             if acct.dual_side:
                 raise BinanceError(-1106, "Parameter 'reduceOnly' sent when not required.")
-        qty = self._quantity(sym, _req(p, "quantity"), otype)
+        qty = parse_quantity(sym, _req(p, "quantity"), otype)
         tif = p.get("timeInForce") or ""
         price = 0
         if otype == "LIMIT":
@@ -464,8 +326,8 @@ class FuturesVenue:
                 raise BinanceError(-1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.")
             if tif not in TIME_IN_FORCE:
                 raise BinanceError(-1115, "Invalid timeInForce.")
-            price = self._price(sym, _req(p, "price"))
-            self._check_percent_price(sym, side, price)
+            price = parse_price(sym, _req(p, "price"))
+            check_percent_price(sym, side, price, self.mark(sym.symbol))
         else:
             if p.get("price") not in (None, ""):
                 raise BinanceError(-1106, "Parameter 'price' sent when not required.")
@@ -554,63 +416,6 @@ class FuturesVenue:
                              post_only=False, stp=stp if stp != "NONE" else "NONE")
         self._settle(sym, rec, result, now)
         return rec
-
-    def _quantity(self, sym: FuturesSymbol, text: str, otype: str) -> int:
-        try:
-            qty = money.parse(text)
-        except money.NumberError as e:
-            if e.kind == "precision":
-                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-            raise BinanceError(-1100, "Illegal characters found in parameter 'quantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
-        if qty <= 0:
-            raise BinanceError(-4003, "Quantity less than or equal to zero.")
-        if qty % sym.step:
-            if qty % (10 ** (money.SCALE - sym.qty_precision)):
-                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-            raise BinanceError(-4023, f"Quantity not increased by step size.")
-        if qty < sym.min_qty:
-            raise BinanceError(-4004, "Quantity less than min quantity.")
-        if qty > (sym.market_max_qty if otype == "MARKET" else sym.max_qty):
-            raise BinanceError(-4005, "Quantity greater than max quantity.")
-        return qty
-
-    def _price(self, sym: FuturesSymbol, text: str) -> int:
-        try:
-            price = money.parse(text)
-        except money.NumberError as e:
-            if e.kind == "precision":
-                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-            raise BinanceError(-1100, "Illegal characters found in parameter 'price'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
-        if price <= 0:
-            raise BinanceError(-4001, "Price less than 0.")
-        if price % (10 ** (money.SCALE - sym.price_precision)):
-            raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-        if price < sym.min_price:
-            raise BinanceError(-4013, "Price less than min price.")
-        if price > sym.max_price:
-            raise BinanceError(-4016, "Price greater than max price.")
-        if price % sym.tick:
-            if price % (10 ** (money.SCALE - sym.price_precision)):
-                raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-            raise BinanceError(-4014, "Price not increased by tick size.")
-        return price
-
-    def _check_percent_price(self, sym: FuturesSymbol, side: str, price: int) -> None:
-        """PERCENT_PRICE (exchangeInfo): a BUY may not be above mark × multiplierUp, a SELL not
-        below mark × multiplierDown (-4016 / -4024)."""
-        mark = self.mark(sym.symbol)
-        if not mark:
-            return
-        if side == "BUY":
-            cap = money.mul(mark, sym.percent_up)
-            cap -= cap % sym.tick
-            if price > cap:
-                raise BinanceError(-4016, f"Limit price can't be higher than {sym.fmt_price(cap)}.")
-        else:
-            floor = money.mul(mark, sym.percent_down)
-            floor += -floor % sym.tick
-            if price < floor:
-                raise BinanceError(-4024, f"Limit price can't be lower than {sym.fmt_price(floor)}.")
 
     # -- settlement of engine results -----------------------------------------------------------
     def _settle(self, sym: FuturesSymbol, taker: Optional[FuturesOrder], result, now: int,
@@ -742,9 +547,9 @@ class FuturesVenue:
         if side != rec.side:
             raise BinanceError(-4167, "The side of the modified order must be the same as the original order.")
         sym = self.symbols[rec.symbol]
-        qty = self._quantity(sym, _req(p, "quantity"), "LIMIT")
-        price = self._price(sym, _req(p, "price"))
-        self._check_percent_price(sym, side, price)
+        qty = parse_quantity(sym, _req(p, "quantity"), "LIMIT")
+        price = parse_price(sym, _req(p, "price"))
+        check_percent_price(sym, side, price, self.mark(sym.symbol))
         if qty == rec.qty and price == rec.price:
             raise BinanceError(-5027, "No need to modify the order.")
         now = self.clock.now_ms()
@@ -858,14 +663,3 @@ class FuturesVenue:
         f = self.funding[self.symbol(symbol.upper()).symbol]
         f.index_premium = money.parse(premium)
         f.update_mark(f.mark)
-
-
-def _refuse_float(value):
-    raise TypeError(f"float {value!r} is not exact; pass a string or Decimal")
-
-
-def _req(p: dict, name: str) -> str:
-    v = p.get(name)
-    if v is None or v == "":
-        raise BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
-    return v

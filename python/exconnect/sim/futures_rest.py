@@ -10,8 +10,8 @@ import orjson
 
 from . import errors, money
 from .errors import BinanceError
-from .positions import BOTH, LONG, SHORT, CROSSED, ISOLATED
-from .rest import NONE, SIGNED, USER_STREAM
+from .positions import ISOLATED
+from .rest import SIGNED, USER_STREAM
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 INCOME_TYPES = ("TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COMMISSION", "INSURANCE_CLEAR",
