@@ -3,7 +3,7 @@ import logging
 from decimal import Decimal
 
 import pytest
-from connector_helpers import PAIR, make_connector
+from connector_helpers import PAIR, eventually, make_connector
 
 from exconnect.connector.exchange_base import NetworkStatus
 from exconnect.connector.web import RateLimitedError
@@ -14,6 +14,7 @@ from exconnect.types import OrderType, TradeType
 
 async def test_status_dict_before_start_and_ready_after(sim, tmp_path):
     conn = make_connector(sim, tmp_path)
+    assert conn.network_status == NetworkStatus.STOPPED
     assert set(conn.status_dict) == {"symbols_mapping_initialized", "order_books_initialized", "account_balance",
                                      "trading_rule_initialized", "user_stream_initialized"}
     assert not conn.ready
@@ -21,6 +22,7 @@ async def test_status_dict_before_start_and_ready_after(sim, tmp_path):
     try:
         assert conn.ready and all(conn.status_dict.values())
         assert await conn.check_network() == NetworkStatus.CONNECTED
+        await eventually(lambda: conn.network_status == NetworkStatus.CONNECTED)
     finally:
         await conn.stop()
 

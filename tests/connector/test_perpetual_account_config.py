@@ -122,3 +122,11 @@ async def test_start_up_waits_for_position_mode(perp_sim, tmp_path):
         assert len(tries) >= 3
     finally:
         await conn.stop()
+
+
+async def test_in_flight_margin_of_opening_orders_only(perp, perp_sim):
+    assert (await perp.set_leverage(PAIR, 4))[0]
+    price = best(perp, True) - Decimal("100")
+    perp.buy(PAIR, Decimal("0.02"), OrderType.LIMIT, price)
+    await perp.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    assert perp.in_flight_asset_balances() == {"USDT": Decimal("0.02") * price / 4}

@@ -9,7 +9,6 @@ import sys
 import textwrap
 from decimal import Decimal
 
-import pytest
 
 from perpetual_fixtures import perp_sim  # noqa: F401
 

@@ -3,7 +3,7 @@ order-count pools split by verb, clock skew recovery via /fapi/v1/time, placemen
 (5xx not placed → lost; rejected), lost orders, positionRisk edge cases (POS-02..05)."""
 from decimal import Decimal
 
-from perpetual_fixtures import PAIR, SYMBOL, best, eventually, make_perpetual, perp, perp_sim  # noqa: F401
+from perpetual_fixtures import PAIR, best, eventually, make_perpetual, perp, perp_sim  # noqa: F401
 
 from exconnect.binance_perpetual import binance_perpetual_constants as CONSTANTS
 from exconnect.connector.exchange_base import NetworkStatus

@@ -122,6 +122,7 @@ class ExchangeBase(PubSub):
         self._orders_being_placed: Set[str] = set()
         self._states_restored = False
         self._open_orders_reconciled = False
+        self._network_status = NetworkStatus.STOPPED
         self._network_started = False
 
     # ================================================================== subclass interface
@@ -726,6 +727,8 @@ class ExchangeBase(PubSub):
                 self.restore_tracking_states(saved)
             self._states_restored = True
         self._order_book_tracker.start()
+        self._network_status = NetworkStatus.NOT_CONNECTED
+        self._tasks.append(loop.create_task(self._network_check_loop()))
         self._tasks.append(loop.create_task(self._clock_loop()))
         self._tasks.append(loop.create_task(self._trading_rules_polling_loop()))
         if self._trading_required:
@@ -747,6 +750,24 @@ class ExchangeBase(PubSub):
         if self._user_stream_tracker is not None:
             await self._user_stream_tracker.stop()
         self._last_timestamp = 0.0
+        self._network_status = NetworkStatus.STOPPED
+
+    NETWORK_CHECK_INTERVAL = 10.0
+
+    @property
+    def network_status(self) -> NetworkStatus:
+        """Last result of the periodic ``check_network`` (STOPPED before ``start_network``)."""
+        return self._network_status
+
+    async def _network_check_loop(self) -> None:
+        while True:
+            try:
+                self._network_status = await asyncio.wait_for(self.check_network(), 5.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._network_status = NetworkStatus.NOT_CONNECTED
+            await asyncio.sleep(self.NETWORK_CHECK_INTERVAL)
 
     async def check_network(self) -> NetworkStatus:
         try:
