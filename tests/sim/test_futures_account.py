@@ -238,3 +238,15 @@ async def test_deposit_helper(env):
     await ws.close()
     await sim.futures.take("BTCUSDT", "BUY", "0.01")
     assert sim.futures.position_amount("BTCUSDT") == "0.00000000"
+
+
+async def test_funding_event_for_isolated_position_carries_the_position(env):
+    sim, c = env
+    await c.ok("POST", "/fapi/v1/marginType", symbol="ETHUSDT", marginType="ISOLATED")
+    key, ws = await user_socket(c, sim)
+    await c.ok("POST", "/fapi/v1/order", symbol="ETHUSDT", side="SELL", type="MARKET", quantity="1.000")
+    await sim.futures.run_funding()
+    ev = await next_json(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE" and m["a"]["m"] == "FUNDING_FEE")
+    assert ev["a"]["S"] == "ETHUSDT" and float(ev["a"]["B"][0]["bc"]) > 0  # the short receives
+    assert [(p["s"], p["pa"], p["mt"]) for p in ev["a"]["P"]] == [("ETHUSDT", "-1.000", "isolated")]
+    await ws.close()

@@ -236,10 +236,17 @@ class FuturesVenue:
                 if not any(p.amount for (s, _), p in acct.positions.items() if s == symbol):
                     continue
                 paid = acct.apply_funding(symbol, rec.mark, rec.rate, t)
-                wb = money.text(acct.wallet["USDT"])
-                self._emit(account_id, {"e": "ACCOUNT_UPDATE", "E": self.clock.now_ms(), "T": t, "a": {
-                    "m": "FUNDING_FEE", "B": [{"a": "USDT", "wb": wb, "cw": wb, "bc": money.text(paid)}],
-                    "P": [], "S": symbol}})
+                if not self._listening(account_id):
+                    continue
+                # Binance: crossed positions → B only; an isolated position → B plus that P entry
+                if acct.margin_type_of(symbol) == "ISOLATED":
+                    sides = [side for side in acct.position_sides() if acct.position(symbol, side).amount]
+                    ev = self.account_update(account_id, symbol, sides, t, reason="FUNDING_FEE")
+                else:
+                    ev = self.account_update(account_id, symbol, (), t, reason="FUNDING_FEE")
+                ev["a"]["B"][0]["bc"] = money.text(paid)
+                ev["a"]["S"] = symbol
+                self._emit(account_id, ev)
         return rates
 
     async def run_funding(self) -> Dict[str, int]:
