@@ -58,6 +58,9 @@ class OrderBook:
     def top(self, n: int) -> Tuple[array, array]:
         """(bids, asks), each array('q') of interleaved fixed-point price, qty for the n best
         levels, best first: bids[0] is the best bid price, bids[1] its amount, ..."""
+    def top_into(self, out: array, n: int) -> Tuple[int, int]:
+        """Allocation-free top(n): n best bids then n best asks written into out (array('q'),
+        len >= 4*n) as interleaved fixed-point price, qty; returns (bid_levels, ask_levels)."""
     @property
     def last_diff_uid(self) -> int: ...
     @property

@@ -409,6 +409,21 @@ cdef class OrderBook:
             raise ValueError(f"n must be >= 0, got {n}")
         return self._top_side(BK_BID, n), self._top_side(BK_ASK, n)
 
+    def top_into(self, array out, Py_ssize_t n):
+        """Allocation-free top(n): write the n best bids then the n best asks into `out`
+        (array('q'), len >= 4*n) as [bid_p, bid_q, ..., ask_p, ask_q, ...]; slots past a
+        short side are left as they were.  Returns (bid_levels, ask_levels)."""
+        cdef size_t nb, na
+        cdef long long *d
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        if out.ob_descr.typecode != b'q' or len(out) < 4 * n:
+            raise ValueError(f"out must be an array('q') of at least {4 * n} items")
+        d = out.data.as_longlongs
+        nb = bk_top_pairs(&self._book, BK_BID, <size_t>n, d)
+        na = bk_top_pairs(&self._book, BK_ASK, <size_t>n, d + 2 * n)
+        return nb, na
+
     cdef object _top_side(self, int side, Py_ssize_t n):
         cdef size_t k = bk_depth(&self._book, side), i
         cdef const bk_level *lv = self._book.side[side].lv
@@ -516,6 +531,19 @@ cdef class OrderBook:
     def __repr__(self):
         return (f"OrderBook(symbol={self.symbol!r}, bids={self.bid_depth}, asks={self.ask_depth}, "
                 f"in_sync={self.in_sync}, id={self._seq.book_id})")
+
+
+cdef inline size_t bk_top_pairs(const bk_book *b, int side, size_t n, long long *d) noexcept:
+    cdef size_t k = b.side[side].n, i, last
+    cdef const bk_level *lv = b.side[side].lv
+    if n < k:
+        k = n
+    if k:
+        last = b.side[side].n - 1
+        for i in range(k):
+            d[2 * i] = lv[last - i].price
+            d[2 * i + 1] = lv[last - i].qty
+    return k
 
 
 cdef const char *_frame_ptr(object frame, Py_ssize_t *n) except NULL:

@@ -293,6 +293,19 @@ def test_top_is_fixed_point_best_first():
         book.top(-1)
 
 
+def test_top_into_fills_caller_buffer_without_allocating():
+    from array import array
+    book = OrderBook(2, 3)
+    book.apply_snapshot([("100", "1"), ("99", "2")], [("101", "1")], 1)
+    out = array("q", [7] * 8)
+    assert book.top_into(out, 2) == (2, 1)
+    assert list(out) == [10000, 1000, 9900, 2000, 10100, 1000, 7, 7]
+    with pytest.raises(ValueError):
+        book.top_into(array("q", [0] * 7), 2)
+    with pytest.raises(ValueError):
+        book.top_into(array("l", [0] * 8) if array("l").itemsize != 8 else array("i", [0] * 8), 2)
+
+
 def test_far_outliers_keep_memory_bounded():
     book = OrderBook(8, 8)
     book.apply_snapshot([("0.00000001", "1"), ("92233720368.54775807", "1")],
