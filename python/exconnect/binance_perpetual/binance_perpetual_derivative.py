@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from exconnect.binance.binance_exchange import BinanceExchange, _fmt
 from exconnect.connector.exchange_base import ExchangeBase
 from exconnect.connector.web import ReconnectBackoff, RequestRejected, UnknownOutcomeError
-from exconnect.events import (AccountEvent, FundingInfoUpdate, FundingPaymentCompletedEvent, MarketEvent,
+from exconnect.events import (AccountEvent, FundingInfoUpdate, MarketEvent,
                               PositionModeChangeEvent)
 from exconnect.types import (AddedToCostTradeFee, FundingInfo, OpenOrder, OrderState, OrderType, OrderUpdate,
                              Position, PositionAction, PositionMode, PositionSide, TokenAmount, TradeFeeSchema,
@@ -33,6 +33,7 @@ from exconnect.types import (AddedToCostTradeFee, FundingInfo, OpenOrder, OrderS
 from . import binance_perpetual_constants as CONSTANTS
 from .binance_perpetual_order_book_data_source import BinancePerpetualAPIOrderBookDataSource
 from .binance_perpetual_user_stream_data_source import BinancePerpetualUserStreamDataSource
+from .funding_payment_tracker import FundingPaymentTracker
 from .funding_payments import FundingPaymentStore
 from .perpetual_trading import PerpetualTrading
 
@@ -67,9 +68,8 @@ class BinancePerpetualDerivative(BinanceExchange):
         self._funding_fee_poll_interval = float(funding_fee_poll_interval)
         self._listen_key_keepalive_interval = float(listen_key_keepalive_interval)
         self._position_mode_initialized = False
+        self._positions_initialized = False
         self._position_events = 0          # ACCOUNT_UPDATE position changes seen (see _update_account_positions)
-        self._funding_task: Optional[asyncio.Task] = None
-        self._funding_again = False
         self._funding_store: Optional[FundingPaymentStore] = None
         if urls is None:
             urls = (CONSTANTS.BinancePerpetualUrls.from_env() if domain == CONSTANTS.DEFAULT_DOMAIN
@@ -81,6 +81,10 @@ class BinancePerpetualDerivative(BinanceExchange):
             funding_path = os.path.join(os.path.dirname(os.path.abspath(self._store.path)),
                                         f"{self.store_name}_funding.sqlite")
         self._funding_store = FundingPaymentStore(funding_path, self.store_name)
+        self._funding_payments = FundingPaymentTracker(
+            store=self._funding_store, market=self.name, trading_pairs=self._trading_pairs, api_get=self._api_get,
+            symbol_for=self.exchange_symbol_associated_to_pair, server_time_ms=self._time_synchronizer.time_ms,
+            current_rate=self._current_funding_rate, trigger_event=self.trigger_event, spawn=self._spawn)
 
     @classmethod
     def from_base_urls(cls, rest_url: str, ws_url: Optional[str] = None, **kwargs: Any) -> "BinancePerpetualDerivative":
@@ -157,7 +161,7 @@ class BinancePerpetualDerivative(BinanceExchange):
     @property
     def funding_payments(self) -> List[Dict[str, Any]]:
         """Every funding payment this connector recorded (persisted), oldest first."""
-        return self._funding_store.payments() if self._funding_store is not None else []
+        return self._funding_payments.payments
 
     @property
     def status_dict(self) -> Dict[str, bool]:
@@ -165,7 +169,22 @@ class BinancePerpetualDerivative(BinanceExchange):
         status["funding_info"] = self._perpetual.is_funding_info_initialized()
         if self._trading_required:
             status["position_mode"] = self._position_mode_initialized
+            # positions and the exchange's leverage: orders must not be stamped with a guessed one
+            status["account_positions"] = self._positions_initialized
         return status
+
+    def in_flight_asset_balances(self) -> Dict[str, Decimal]:
+        """Margin held by open orders: remaining × price / leverage in the collateral token, for
+        orders that open (closing orders need no margin)."""
+        locked: Dict[str, Decimal] = {}
+        for o in self._order_tracker.active_orders.values():
+            if o.is_done or o.position == PositionAction.CLOSE.value or o.price is None or o.price.is_nan():
+                continue
+            rule = self._trading_rules.get(o.trading_pair)
+            token = rule.buy_order_collateral_token if rule is not None else o.quote_asset
+            margin = (o.amount - o.executed_amount_base) * o.price / max(int(o.leverage), 1)
+            locked[token] = locked.get(token, _ZERO) + margin
+        return locked
 
     # ------------------------------------------------------------------ data sources
     def _create_order_book_data_source(self):
@@ -508,6 +527,7 @@ class BinancePerpetualDerivative(BinanceExchange):
         if seen != self._position_events:
             return
         self._process_position_risk(rows)
+        self._positions_initialized = True
 
     def _process_position_risk(self, rows: List[Dict[str, Any]]) -> None:
         """Replace local positions with the exchange's list (rows of /fapi/v2/positionRisk)."""
@@ -656,75 +676,13 @@ class BinancePerpetualDerivative(BinanceExchange):
 
     # ------------------------------------------------------------------ funding payments
     def _request_funding_payment_update(self) -> None:
-        """Run one income poll now; a request during a running poll runs one more after it."""
-        if self._funding_task is not None and not self._funding_task.done():
-            self._funding_again = True
-            return
-        self._funding_task = self._spawn(self._funding_payment_poll())
-
-    async def _funding_payment_poll(self) -> None:
-        while True:
-            self._funding_again = False
-            try:
-                await self._update_funding_payments()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                _log.warning("Unexpected error while fetching last fee payment (%s).", e)
-            if not self._funding_again:
-                return
+        self._funding_payments.request_update()
 
     async def _update_funding_payments(self) -> None:
-        store = self._funding_store
-        since = store.since_ms()
-        if since is None:
-            # First start with this data folder: earlier payments are history, not news.
-            since = int(self._time_synchronizer.time_ms())
-            store.set_since_ms(since)
-        for pair in self._trading_pairs:
-            try:
-                rows = await self._api_get(CONSTANTS.INCOME_PATH, {
-                    "symbol": self.exchange_symbol_associated_to_pair(pair), "incomeType": "FUNDING_FEE",
-                    "startTime": since, "limit": 1000}, is_auth_required=True)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                _log.warning("Unexpected error while fetching last fee payment for %s. (%s)", pair, e)
-                continue
-            for row in sorted(rows, key=lambda r: (r["time"], str(r.get("tranId")))):
-                await self._process_funding_row(pair, row)
+        await self._funding_payments.update()
 
-    async def _process_funding_row(self, pair: str, row: Dict[str, Any]) -> None:
-        store = self._funding_store
-        payment_id = f"{row.get('tranId')}:{row.get('symbol')}"
-        amount = Decimal(row["income"])
-        if amount == 0 or store.has(payment_id):
-            return
-        rate = await self._funding_rate_at(pair, int(row["time"]))
-        timestamp = row["time"] / 1000.0
-        if not store.record(payment_id, pair, amount, rate, row.get("asset"), timestamp):
-            return        # recorded meanwhile by a concurrent poll
-        _log.info("Funding payment of %s %s %s for %s.", abs(amount), row.get("asset", ""),
-                  "paid" if amount < 0 else "received", pair)
-        self.trigger_event(MarketEvent.FundingPaymentCompleted, FundingPaymentCompletedEvent(
-            timestamp, self.name, pair, amount, rate if rate is not None else Decimal("NaN")))
-
-    async def _funding_rate_at(self, pair: str, time_ms: int) -> Optional[Decimal]:
-        """The rate settled at ``time_ms`` (fundingRate history); the current estimate if not found."""
-        try:
-            rows = await self._api_get(CONSTANTS.FUNDING_RATE_PATH, {
-                "symbol": self.exchange_symbol_associated_to_pair(pair), "startTime": time_ms - 1000,
-                "endTime": time_ms + 1000, "limit": 10})
-            for r in rows:
-                if int(r["fundingTime"]) == time_ms:
-                    return Decimal(r["fundingRate"])
-            if rows:
-                return Decimal(min(rows, key=lambda r: abs(int(r["fundingTime"]) - time_ms))["fundingRate"])
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            _log.warning("Could not fetch the funding rate of %s at %s (%s).", pair, time_ms, e)
-        info = self._perpetual.funding_info.get(pair)
+    def _current_funding_rate(self, trading_pair: str) -> Optional[Decimal]:
+        info = self._perpetual.funding_info.get(trading_pair)
         return info.rate if info is not None else None
 
     # ------------------------------------------------------------------ lifecycle
@@ -738,6 +696,8 @@ class BinancePerpetualDerivative(BinanceExchange):
 
     async def start_network(self) -> None:
         await super().start_network()
+        if self._trading_required:
+            self._funding_payments.mark_start()
         self._tasks.append(asyncio.get_running_loop().create_task(self._initialize_derivative_state()))
 
     async def _initialize_derivative_state(self) -> None:
