@@ -142,3 +142,41 @@ async def test_balances_wallet_and_available(perp, perp_sim):
     await perp._update_balances()
     # an open order takes initial margin: available drops, the wallet does not
     assert perp.get_balance("USDT") == total and perp.get_available_balance("USDT") < available
+
+
+async def test_listen_key_creation_failure_retried(perp_sim, tmp_path):
+    perp_sim.faults.rest_fault_path = "/fapi/v1/listenKey"
+    perp_sim.faults.rest_errors_next(2, status=500)
+    conn = make_perpetual(perp_sim, tmp_path)
+    await conn.start(timeout=20)
+    try:
+        ds = conn.user_stream_tracker.data_source
+        assert ds.subscription_count == 1 and ds.listen_key
+        posts = [e for e in perp_sim.request_log if e["method"] == "POST" and e["path"] == "/fapi/v1/listenKey"]
+        assert len(posts) == 3
+    finally:
+        await conn.stop()
+
+
+async def test_leverage_changed_elsewhere_followed_from_account_config_update(perp, perp_sim):
+    from exconnect.binance_perpetual import binance_perpetual_constants as CONSTANTS
+    # another client of the same account changes leverage: the exchange tells us on the user stream
+    await perp._api_post(CONSTANTS.LEVERAGE_PATH, {"symbol": SYMBOL, "leverage": 17}, is_auth_required=True)
+    await eventually(lambda: perp.get_leverage(PAIR) == 17)
+
+
+async def test_margin_call_updates_position(perp, perp_sim):
+    from perpetual_fixtures import open_position
+    await open_position(perp, perp_sim, side="BUY", amount="0.01")
+    await eventually(lambda: PAIR in perp.account_positions)
+    # MARGIN_CALL is not produced by the simulator: the exchange's payload, through the listener's queue
+    event = {"e": "MARGIN_CALL", "E": 1, "cw": "3.16812045",
+             "p": [{"s": SYMBOL, "ps": "BOTH", "pa": "0.01", "mt": "CROSSED", "iw": "0", "mp": "59000",
+                    "up": "-10.5", "mm": "1.6"}]}
+    seen = perp._position_events
+    perp.user_stream_tracker.user_stream.put_nowait(event)
+    await eventually(lambda: perp._position_events > seen)
+    # and synchronously (a positionRisk poll may already have refreshed the position above)
+    perp._process_margin_call(event)
+    assert perp.account_positions[PAIR].unrealized_pnl == Decimal("-10.5")
+    assert perp.account_positions[PAIR].amount == Decimal("0.01")

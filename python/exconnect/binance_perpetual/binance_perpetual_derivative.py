@@ -798,6 +798,7 @@ class BinancePerpetualDerivative(BinanceExchange):
             if pair is None:
                 continue
             pos = self._perpetual.get_position(pair, PositionSide(p["ps"]))
+            self._position_events += 1
             if pos is not None:
                 pos.update_position(unrealized_pnl=Decimal(p["up"]), amount=Decimal(p["pa"]))
             _log.warning("Margin call for %s %s: unrealized PnL %s.", pair, p.get("ps"), p.get("up"))
