@@ -33,9 +33,48 @@ static long exp_clamp(size_t len) {
     return (long)(len > cap ? cap : len) + 100;
 }
 
+/* Fast scan for the common shape [+-]digits[.digits] with at most 19
+ * significant digits (every exchange price/quantity): one pass, no division.
+ * On success the value is (-1)^neg * coef * 10^exp (coef without trailing
+ * zeros) and 1 is returned; 0 means the input needs the general parser
+ * (exponent, long mantissa, anything unusual), which then decides. */
+static int scan_plain(const char *s, size_t len, uint64_t *coef, int *neg_out, long *exp_out) {
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-' || s[0] == '+') { neg = (s[0] == '-'); i = 1; }
+    uint64_t acc = 0, acc_nz = 0; /* acc_nz: acc as of its last non-zero digit */
+    long tz = 0, frac = 0;        /* zeros after the last non-zero digit; digits after '.' */
+    int sig = 0, nd = 0, dot = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) {
+            if (s[i] == '.' && !dot) { dot = 1; continue; }
+            return 0;
+        }
+        nd++;
+        frac += dot;
+        if (acc != 0) {
+            if (++sig > 19) return 0;
+        } else if (d != 0) {
+            sig = 1;
+        }
+        acc = acc * 10u + d;
+        if (d != 0) { acc_nz = acc; tz = 0; } else { tz++; }
+    }
+    if (nd == 0) return 0;
+    *coef = acc_nz;
+    *neg_out = neg;
+    *exp_out = tz - frac;
+    return 1;
+}
+
 int fx_parse(const char *s, size_t len, int scale, int64_t *out) {
     if (scale < 0 || scale > FX_MAX_SCALE) return FX_ERR_SCALE;
     if (s == NULL || len == 0) return FX_ERR_EMPTY;
+    uint64_t coef;
+    int pneg;
+    long pexp;
+    if (scan_plain(s, len, &coef, &pneg, &pexp)) return fx_from_parts(coef, pneg, pexp, scale, -1, out);
     size_t i = 0;
     int neg = 0;
     if (s[i] == '-' || s[i] == '+') { neg = (s[i] == '-'); i++; }
@@ -180,6 +219,10 @@ int fx_parse_round(const char *s, size_t len, int scale, int mode, int64_t *out)
     if (scale < 0 || scale > FX_MAX_SCALE) return FX_ERR_SCALE;
     if (mode != FX_FLOOR && mode != FX_CEIL && mode != FX_NEAREST) return FX_ERR_ARG;
     if (s == NULL || len == 0) return FX_ERR_EMPTY;
+    uint64_t coef;
+    int pneg;
+    long pexp;
+    if (scan_plain(s, len, &coef, &pneg, &pexp)) return fx_from_parts(coef, pneg, pexp, scale, mode, out);
     /* Pass 1: validate and locate mantissa digits and the exponent, so that
      * pass 2 knows the weight of every digit before it accumulates. */
     size_t i = 0;
@@ -289,7 +332,10 @@ int fx_from_parts(uint64_t coef, int neg, long exp, int scale, int mode, int64_t
     long e = exp + scale;
     uint64_t q;
     if (e >= 0) {
-        if (mul_pow10(coef, e, &q) != FX_OK) return FX_ERR_OVERFLOW;
+        if (e > 18) return FX_ERR_OVERFLOW; /* coef >= 1, so >= 10^19 */
+        unsigned __int128 m = (unsigned __int128)coef * (uint64_t)fx_pow10[e];
+        if (m > U64_LIMIT) return FX_ERR_OVERFLOW;
+        q = (uint64_t)m;
     } else {
         uint64_t r, d;
         if (e < -19) { q = 0; r = coef; d = 0; /* 10^-e > coef: far below one half */ }
