@@ -250,3 +250,20 @@ async def test_funding_event_for_isolated_position_carries_the_position(env):
     assert ev["a"]["S"] == "ETHUSDT" and float(ev["a"]["B"][0]["bc"]) > 0  # the short receives
     assert [(p["s"], p["pa"], p["mt"]) for p in ev["a"]["P"]] == [("ETHUSDT", "-1.000", "isolated")]
     await ws.close()
+
+
+async def test_margin_call_when_the_margin_ratio_is_high(env):
+    sim, c = env
+    sim.futures.deposit(0, "-999000")  # 1,000 USDT left
+    await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=100)
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="1.500")
+    key, ws = await user_socket(c, sim)
+    assert sim.futures.check_margin_calls(1000.0) == []  # ratio well below 80 %
+    sim.futures.set_mid("BTCUSDT", "59400")  # −600 × 1.5 = −900 unrealized
+    assert sim.futures.check_margin_calls(1001.0) == [0]
+    ev = await next_json(ws, lambda m: m.get("e") == "MARGIN_CALL")
+    p = ev["p"][0]
+    assert (p["s"], p["ps"], p["pa"], p["mt"]) == ("BTCUSDT", "BOTH", "1.500", "CROSSED")
+    assert float(p["up"]) < -800 and float(p["mm"]) > 0
+    assert sim.futures.check_margin_calls(1002.0) == []  # at most once a minute
+    await ws.close()

@@ -47,6 +47,8 @@ MAX_OPEN_ORDERS = 200
 FIRST_ORDER_ID = 4_000_000_001
 #: closed orders and trades kept per venue/account for queries (memory stays bounded)
 HISTORY_LIMIT = 200_000
+#: margin ratio (maintenance margin / margin balance) at which MARGIN_CALL is pushed
+MARGIN_CALL_RATIO = money.parse("0.8")
 STREAM_NAME = re.compile(
     r"^([a-z0-9]+)@(?:depth(?:5|10|20)?(?:@100ms|@500ms)?|markPrice(?:@1s)?|aggTrade|trade|bookTicker)$")
 
@@ -101,6 +103,7 @@ class FuturesVenue:
         self.client_ids: Dict[tuple, FuturesOrder] = {}  # (account, symbol, clientOrderId) → order
         self.trades: Dict[int, deque] = {a: deque(maxlen=HISTORY_LIMIT) for a in self.accounts}
         self._closed: deque = deque()
+        self._last_margin_call: Dict[int, float] = {}
         self._next_order_id = FIRST_ORDER_ID
         self._tasks: List[asyncio.Task] = []
         self.fills_total = 0
@@ -189,6 +192,7 @@ class FuturesVenue:
                 self.sample_marks()
                 self.publish_mark_prices(every_3s=(ticks % 3 == 0))
                 self.expire_good_till(self.clock.now_ms())
+                self.check_margin_calls(self.clock.monotonic())
             except Exception:
                 log.exception("mark price update failed")
 
@@ -222,6 +226,28 @@ class FuturesVenue:
         self.hub.publish("!markPrice@arr@1s", events)
         if every_3s:
             self.hub.publish("!markPrice@arr", events)
+
+    # -- risk ------------------------------------------------------------------------------------
+    def check_margin_calls(self, now_s: float) -> List[int]:
+        """MARGIN_CALL when an account's margin ratio (maintenance margin / margin balance) reaches
+        ``MARGIN_CALL_RATIO``; at most once a minute per account. Returns the accounts called.
+        (There is no liquidation: the call is a warning, as Binance's is.)"""
+        called = []
+        marks = self.marks()
+        for account_id, acct in self.accounts.items():
+            if not any(p.amount for p in acct.positions.values()):
+                continue
+            t = acct.totals(marks, self.open_order_margins(account_id))
+            mm, balance = t["maint_margin"], t["margin_balance"]
+            if mm <= 0 or (balance > 0 and mm * money.ONE < MARGIN_CALL_RATIO * balance):
+                continue
+            if now_s - self._last_margin_call.get(account_id, float("-inf")) < 60:
+                continue
+            self._last_margin_call[account_id] = now_s
+            called.append(account_id)
+            if self._listening(account_id):
+                self._emit(account_id, events.margin_call(self, account_id))
+        return called
 
     # -- funding ---------------------------------------------------------------------------------
     def settle_funding(self, time_ms: Optional[int] = None) -> Dict[str, int]:

@@ -68,3 +68,19 @@ def mark_price_event(venue, symbol: str, now: int) -> dict:
     return {"e": "markPriceUpdate", "E": now, "s": symbol, "p": money.text(f.mark),
             "ap": money.text(f.mark_average()), "P": money.text(f.mark), "i": money.text(f.index),
             "r": money.text(f.estimated_rate()), "T": venue.next_funding_time()}
+
+
+def margin_call(venue, account_id: int) -> dict:
+    """MARGIN_CALL with every open position of the account (cross wallet balance in ``cw``)."""
+    acct = venue.accounts[account_id]
+    marks = venue.marks()
+    positions = []
+    for (symbol, side), pos in acct.positions.items():
+        if not pos.amount:
+            continue
+        mark = marks.get(symbol, 0)
+        positions.append({
+            "s": symbol, "ps": side, "pa": venue.symbols[symbol].fmt_qty(pos.amount),
+            "mt": acct.margin_type_of(symbol), "iw": "0", "mp": money.text(mark),
+            "up": money.text(pos.unrealized(mark)), "mm": money.text(acct.maint_margin(pos, mark))})
+    return {"e": "MARGIN_CALL", "E": venue.clock.now_ms(), "cw": money.text(acct.wallet["USDT"]), "p": positions}
