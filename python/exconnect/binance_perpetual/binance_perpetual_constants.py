@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from exconnect.connector.throttler import LinkedLimitWeightPair, RateLimit
+from exconnect.types import OrderState
 
 EXCHANGE_NAME = "binance_perpetual"
 DEFAULT_DOMAIN = "com"
@@ -48,6 +49,14 @@ SNAPSHOT_LIMIT = 1000
 HEARTBEAT_S = 20.0
 LISTEN_KEY_KEEPALIVE_S = 30 * 60.0     # Binance expires a key after 60 min without keepalive
 FUNDING_FEE_POLL_INTERVAL_S = 600.0    # income poll cadence (also triggered by FUNDING_FEE events)
+
+# Order status -> OrderState. EXPIRED is ours (IOC/GTX leftovers, not a failure); insurance-fund
+# and ADL orders are live until they finish.
+ORDER_STATE = {
+    "NEW": OrderState.OPEN, "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED, "FILLED": OrderState.FILLED,
+    "CANCELED": OrderState.CANCELED, "REJECTED": OrderState.FAILED, "EXPIRED": OrderState.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderState.EXPIRED, "NEW_INSURANCE": OrderState.OPEN, "NEW_ADL": OrderState.OPEN,
+}
 
 # Error codes
 ORDER_NOT_EXIST_ERROR_CODE = -2013

@@ -11,6 +11,10 @@ funding. Construct from configuration — the same code talks to Binance or the 
 Order requests: LIMIT → timeInForce GTC, LIMIT_MAKER → LIMIT + GTX (post-only), MARKET. In HEDGE
 mode ``positionSide`` follows the position action (OPEN buy → LONG, OPEN sell → SHORT, CLOSE buy →
 SHORT, CLOSE sell → LONG); in ONEWAY mode a CLOSE is sent ``reduceOnly``.
+
+Parts: ``account_config`` (position mode, leverage), ``user_stream_events`` (ORDER_TRADE_UPDATE,
+ACCOUNT_UPDATE, ...), ``funding_payment_tracker`` (payments once), ``perpetual_trading`` (local
+positions / leverage / funding info), data sources for market data and the listenKey stream.
 """
 from __future__ import annotations
 
@@ -24,31 +28,27 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from exconnect.binance.binance_exchange import BinanceExchange, _fmt
 from exconnect.connector.exchange_base import ExchangeBase
 from exconnect.connector.web import ReconnectBackoff, RequestRejected, UnknownOutcomeError
-from exconnect.events import (AccountEvent, FundingInfoUpdate, MarketEvent,
-                              PositionModeChangeEvent)
+from exconnect.events import FundingInfoUpdate, MarketEvent
 from exconnect.types import (AddedToCostTradeFee, FundingInfo, OpenOrder, OrderState, OrderType, OrderUpdate,
                              Position, PositionAction, PositionMode, PositionSide, TokenAmount, TradeFeeSchema,
                              TradeType, TradeUpdate)
 
 from . import binance_perpetual_constants as CONSTANTS
+from .account_config import AccountConfigMixin
 from .binance_perpetual_order_book_data_source import BinancePerpetualAPIOrderBookDataSource
 from .binance_perpetual_user_stream_data_source import BinancePerpetualUserStreamDataSource
 from .funding_payment_tracker import FundingPaymentTracker
 from .funding_payments import FundingPaymentStore
 from .perpetual_trading import PerpetualTrading
+from .user_stream_events import UserStreamEventsMixin
 
 __all__ = ["BinancePerpetualDerivative"]
 
 _log = logging.getLogger(__name__)
 _ZERO = Decimal(0)
-_STATE = {
-    "NEW": OrderState.OPEN, "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED, "FILLED": OrderState.FILLED,
-    "CANCELED": OrderState.CANCELED, "REJECTED": OrderState.FAILED, "EXPIRED": OrderState.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderState.EXPIRED, "NEW_INSURANCE": OrderState.OPEN, "NEW_ADL": OrderState.OPEN,
-}
 
 
-class BinancePerpetualDerivative(BinanceExchange):
+class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, BinanceExchange):
     DEFAULT_FEE_SCHEMA = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.0002"),
                                         taker_percent_fee_decimal=Decimal("0.0005"),
                                         buy_percent_fee_deducted_from_returns=False)
@@ -366,7 +366,7 @@ class BinancePerpetualDerivative(BinanceExchange):
 
     def _order_update_from_rest(self, order, data: Dict[str, Any], timestamp_ms: Optional[int] = None) -> OrderUpdate:
         status = data.get("status", "NEW")
-        state = _STATE.get(status)
+        state = CONSTANTS.ORDER_STATE.get(status)
         if state is None:
             raise UnknownOutcomeError(f"unknown Binance futures order status {status!r}")
         ts = timestamp_ms or data.get("updateTime") or data.get("time") or time.time() * 1000
@@ -552,107 +552,6 @@ class BinancePerpetualDerivative(BinanceExchange):
             if isinstance(r, Exception):
                 _log.warning("Failed to update account state. Error: %s", r)
 
-    # ------------------------------------------------------------------ position mode
-    async def _initialize_position_mode(self) -> None:
-        if self._position_mode_initialized:
-            return
-        try:
-            answer = await self._api_get(CONSTANTS.POSITION_MODE_PATH, is_auth_required=True)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            _log.warning("Could not fetch position mode from exchange. Using default. (%s)", e)
-            return
-        self._perpetual.set_position_mode(PositionMode.HEDGE if answer.get("dualSidePosition") else PositionMode.ONEWAY)
-        self._position_mode_initialized = True
-
-    def set_position_mode(self, mode: PositionMode) -> asyncio.Task:
-        """Switch ONEWAY/HEDGE; the task's result is (success, message), events are emitted per pair."""
-        return self._spawn(self._execute_set_position_mode(mode))
-
-    async def _execute_set_position_mode(self, mode: Any) -> Tuple[bool, str]:
-        if not isinstance(mode, PositionMode) or mode not in self.supported_position_modes():
-            msg = f"Position mode {mode} is not supported. Mode not set."
-            _log.error(msg)
-            self._position_mode_events(False, mode, msg)
-            return False, msg
-        if not self._trading_pairs:
-            msg = "No trading pairs configured; position mode not set."
-            _log.warning(msg)
-            return False, msg
-        if self._position_mode_initialized and mode is self.position_mode:
-            self._position_mode_events(True, mode, "")
-            return True, ""
-        try:
-            answer = await self._api_post(CONSTANTS.POSITION_MODE_PATH,
-                                          {"dualSidePosition": "true" if mode is PositionMode.HEDGE else "false"},
-                                          is_auth_required=True)
-            ok = isinstance(answer, dict) and answer.get("code") == 200
-            msg = "" if ok else f"unexpected answer {answer!r}"
-        except asyncio.CancelledError:
-            raise
-        except RequestRejected as e:
-            ok = e.code == CONSTANTS.NO_NEED_TO_CHANGE_POSITION_SIDE     # already in that mode
-            msg = "" if ok else str(e.msg or e)
-        except Exception as e:
-            ok, msg = False, f"outcome unknown ({type(e).__name__}: {e}); position mode will be re-read"
-            self._position_mode_initialized = False
-        if ok:
-            self._perpetual.set_position_mode(mode)
-            self._position_mode_initialized = True
-            _log.info("Position mode switched to %s.", mode)
-        else:
-            _log.error("Failed to set position mode to %s: %s", mode, msg)
-        self._position_mode_events(ok, mode, msg)
-        return ok, msg
-
-    def _position_mode_events(self, ok: bool, mode: Any, msg: str) -> None:
-        tag = AccountEvent.PositionModeChangeSucceeded if ok else AccountEvent.PositionModeChangeFailed
-        for pair in self._trading_pairs:
-            self.trigger_event(tag, PositionModeChangeEvent(self.current_timestamp, pair, mode, msg or None))
-
-    # ------------------------------------------------------------------ leverage
-    def set_leverage(self, trading_pair: str, leverage: int = 1) -> asyncio.Task:
-        """Set leverage on the exchange; the task's result is (success, message)."""
-        return self._spawn(self._execute_set_leverage(trading_pair, leverage))
-
-    async def _max_leverage(self, trading_pair: str) -> int:
-        answer = await self._api_get(CONSTANTS.LEVERAGE_BRACKET_PATH,
-                                     {"symbol": self.exchange_symbol_associated_to_pair(trading_pair)},
-                                     is_auth_required=True)
-        entry = answer[0] if isinstance(answer, list) else answer
-        return max(int(b["initialLeverage"]) for b in entry["brackets"])
-
-    async def _execute_set_leverage(self, trading_pair: str, leverage: Any) -> Tuple[bool, str]:
-        msg = ""
-        if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1:
-            msg = f"leverage must be a positive integer, got {leverage!r}"
-        elif trading_pair not in self._trading_pairs:
-            msg = f"{trading_pair} is not a trading pair of this connector"
-        if not msg:
-            try:
-                cap = await self._max_leverage(trading_pair)
-                if leverage > cap:
-                    msg = f"leverage {leverage} is above the maximum {cap} for {trading_pair}"
-                else:
-                    answer = await self._api_post(CONSTANTS.LEVERAGE_PATH, {
-                        "symbol": self.exchange_symbol_associated_to_pair(trading_pair), "leverage": leverage},
-                        is_auth_required=True)
-                    if int(answer.get("leverage", 0)) != leverage:
-                        msg = "Unable to set leverage"
-            except asyncio.CancelledError:
-                raise
-            except RequestRejected as e:
-                msg = str(e.msg or e)
-            except Exception as e:
-                msg = f"{type(e).__name__}: {e}"
-        if msg:
-            _log.error("Error setting leverage %s for %s: %s", leverage, trading_pair, msg)
-            return False, msg
-        self._perpetual.set_leverage(trading_pair, leverage)
-        _log.info("Leverage for %s successfully set to %s.", trading_pair, leverage)
-        return True, ""
-
     # ------------------------------------------------------------------ funding info
     def _on_mark_price(self, data: Dict[str, Any]) -> None:
         pair = data["trading_pair"]
@@ -724,81 +623,3 @@ class BinancePerpetualDerivative(BinanceExchange):
         await super().stop()
         if self._funding_store is not None:
             self._funding_store.close()
-
-    # ------------------------------------------------------------------ user stream
-    async def _user_stream_event_listener(self) -> None:
-        queue = self._user_stream_tracker.user_stream
-        while True:
-            event = await queue.get()
-            try:
-                kind = event.get("e")
-                if kind == "ORDER_TRADE_UPDATE":
-                    self._process_order_trade_update(event)
-                elif kind == "ACCOUNT_UPDATE":
-                    self._process_account_update(event)
-                elif kind == "ACCOUNT_CONFIG_UPDATE":
-                    ac = event.get("ac") or {}
-                    pair = self._trading_pair_symbol_map.get(ac.get("s"))
-                    if pair is not None and ac.get("l") is not None:
-                        self._perpetual.set_leverage(pair, int(ac["l"]))
-                elif kind == "MARGIN_CALL":
-                    self._process_margin_call(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("Unexpected error in user stream listener loop.")
-                await asyncio.sleep(0.05)
-
-    def _process_order_trade_update(self, event: Dict[str, Any]) -> None:
-        o = event["o"]
-        tracker = self._order_tracker
-        exchange_order_id = str(o["i"])
-        order = tracker.fetch_order(o.get("c"), exchange_order_id)
-        if order is None:
-            return
-        self._ensure_created(order, exchange_order_id, event["E"] / 1000.0)
-        if o.get("x") == "TRADE":
-            # ``l`` is this trade's quantity; ``z`` is the order's cumulative (field bug: z as a fill).
-            price, qty = Decimal(o["L"]), Decimal(o["l"])
-            tracker.process_trade_update(TradeUpdate(
-                str(o["t"]), order.client_order_id, exchange_order_id, order.trading_pair, o["T"] / 1000.0,
-                price, qty, price * qty, self._fee(o.get("N"), o.get("n", "0")), not o.get("m", False)))
-        state = _STATE.get(o.get("X"))
-        if state is None:
-            _log.warning("Unknown order status %r in ORDER_TRADE_UPDATE; ignored", o.get("X"))
-            return
-        executed = Decimal(o["z"]) if o.get("z") is not None else None
-        update = OrderUpdate(order.trading_pair, event["E"] / 1000.0, state, order.client_order_id,
-                             exchange_order_id, {"executed_amount_base": executed} if executed is not None else None)
-        if (state in (OrderState.CANCELED, OrderState.EXPIRED) and executed is not None
-                and executed > order.executed_amount_base):
-            self._spawn(self._process_order_update_with_fills(order, update))
-            return
-        tracker.process_order_update(update)
-
-    def _process_account_update(self, event: Dict[str, Any]) -> None:
-        a = event.get("a") or {}
-        for b in a.get("B", ()):
-            # wb is the wallet balance (total). Available margin is not in this event (``cw`` is the
-            # cross wallet balance, not what can be used): it is refreshed by the balance poll.
-            self._account_balances[b["a"]] = Decimal(b["wb"])
-        for p in a.get("P", ()):
-            pair = self._trading_pair_symbol_map.get(p.get("s"))
-            if pair is None:
-                continue
-            self._position_events += 1
-            self._perpetual.set_position(pair, PositionSide(p["ps"]), Decimal(p["pa"]), Decimal(p["ep"]),
-                                         Decimal(p["up"]))
-        if a.get("m") == "FUNDING_FEE":
-            self._request_funding_payment_update()
-
-    def _process_margin_call(self, event: Dict[str, Any]) -> None:
-        for p in event.get("p", ()):
-            pair = self._trading_pair_symbol_map.get(p.get("s"))
-            if pair is None:
-                continue
-            pos = self._perpetual.get_position(pair, PositionSide(p["ps"]))
-            self._position_events += 1
-            if pos is not None:
-                pos.update_position(unrealized_pnl=Decimal(p["up"]), amount=Decimal(p["pa"]))
-            _log.warning("Margin call for %s %s: unrealized PnL %s.", pair, p.get("ps"), p.get("up"))

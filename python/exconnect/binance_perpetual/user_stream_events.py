@@ -1,0 +1,97 @@
+"""Binance USDⓈ-M user data events → orders, fills, positions, balances, leverage (mixin of
+BinancePerpetualDerivative).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Any, Dict
+
+from exconnect.types import OrderState, OrderUpdate, PositionSide, TradeUpdate
+
+from . import binance_perpetual_constants as CONSTANTS
+
+__all__ = ["UserStreamEventsMixin"]
+
+_log = logging.getLogger("exconnect.binance_perpetual.binance_perpetual_derivative")
+
+
+class UserStreamEventsMixin:
+    # ------------------------------------------------------------------ user stream
+    async def _user_stream_event_listener(self) -> None:
+        queue = self._user_stream_tracker.user_stream
+        while True:
+            event = await queue.get()
+            try:
+                kind = event.get("e")
+                if kind == "ORDER_TRADE_UPDATE":
+                    self._process_order_trade_update(event)
+                elif kind == "ACCOUNT_UPDATE":
+                    self._process_account_update(event)
+                elif kind == "ACCOUNT_CONFIG_UPDATE":
+                    ac = event.get("ac") or {}
+                    pair = self._trading_pair_symbol_map.get(ac.get("s"))
+                    if pair is not None and ac.get("l") is not None:
+                        self._perpetual.set_leverage(pair, int(ac["l"]))
+                elif kind == "MARGIN_CALL":
+                    self._process_margin_call(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("Unexpected error in user stream listener loop.")
+                await asyncio.sleep(0.05)
+
+    def _process_order_trade_update(self, event: Dict[str, Any]) -> None:
+        o = event["o"]
+        tracker = self._order_tracker
+        exchange_order_id = str(o["i"])
+        order = tracker.fetch_order(o.get("c"), exchange_order_id)
+        if order is None:
+            return
+        self._ensure_created(order, exchange_order_id, event["E"] / 1000.0)
+        if o.get("x") == "TRADE":
+            # ``l`` is this trade's quantity; ``z`` is the order's cumulative (field bug: z as a fill).
+            price, qty = Decimal(o["L"]), Decimal(o["l"])
+            tracker.process_trade_update(TradeUpdate(
+                str(o["t"]), order.client_order_id, exchange_order_id, order.trading_pair, o["T"] / 1000.0,
+                price, qty, price * qty, self._fee(o.get("N"), o.get("n", "0")), not o.get("m", False)))
+        state = CONSTANTS.ORDER_STATE.get(o.get("X"))
+        if state is None:
+            _log.warning("Unknown order status %r in ORDER_TRADE_UPDATE; ignored", o.get("X"))
+            return
+        executed = Decimal(o["z"]) if o.get("z") is not None else None
+        update = OrderUpdate(order.trading_pair, event["E"] / 1000.0, state, order.client_order_id,
+                             exchange_order_id, {"executed_amount_base": executed} if executed is not None else None)
+        if (state in (OrderState.CANCELED, OrderState.EXPIRED) and executed is not None
+                and executed > order.executed_amount_base):
+            self._spawn(self._process_order_update_with_fills(order, update))
+            return
+        tracker.process_order_update(update)
+
+    def _process_account_update(self, event: Dict[str, Any]) -> None:
+        a = event.get("a") or {}
+        for b in a.get("B", ()):
+            # wb is the wallet balance (total). Available margin is not in this event (``cw`` is the
+            # cross wallet balance, not what can be used): it is refreshed by the balance poll.
+            self._account_balances[b["a"]] = Decimal(b["wb"])
+        for p in a.get("P", ()):
+            pair = self._trading_pair_symbol_map.get(p.get("s"))
+            if pair is None:
+                continue
+            self._position_events += 1
+            self._perpetual.set_position(pair, PositionSide(p["ps"]), Decimal(p["pa"]), Decimal(p["ep"]),
+                                         Decimal(p["up"]))
+        if a.get("m") == "FUNDING_FEE":
+            self._request_funding_payment_update()
+
+    def _process_margin_call(self, event: Dict[str, Any]) -> None:
+        for p in event.get("p", ()):
+            pair = self._trading_pair_symbol_map.get(p.get("s"))
+            if pair is None:
+                continue
+            pos = self._perpetual.get_position(pair, PositionSide(p["ps"]))
+            self._position_events += 1
+            if pos is not None:
+                pos.update_position(unrealized_pnl=Decimal(p["up"]), amount=Decimal(p["pa"]))
+            _log.warning("Margin call for %s %s: unrealized PnL %s.", pair, p.get("ps"), p.get("up"))
