@@ -176,14 +176,42 @@ static int skip_value(cur *c) {
     }
 }
 
+/* Eight ASCII digits at p -> their value (SWAR: one load, three multiplies).
+ * Only on little-endian targets; elsewhere the digit loop does the work. */
+static inline int eight_digits(const char *p, uint64_t *out) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    /* every byte must be 0x30..0x39: high nibble 3, and still 3 after adding 6 */
+    if (((w & 0xF0F0F0F0F0F0F0F0ULL) | (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) !=
+        0x3333333333333333ULL)
+        return 0;
+    w -= 0x3030303030303030ULL;
+    w = (w * 10u) + (w >> 8);
+    w = (((w & 0x000000FF000000FFULL) * (100u + (1000000ULL << 32))) +
+         (((w >> 16) & 0x000000FF000000FFULL) * (1u + (10000ULL << 32)))) >> 32;
+    *out = w;
+    return 1;
+#else
+    (void)p;
+    (void)out;
+    return 0;
+#endif
+}
+
 static int parse_int64(cur *c, int64_t *out) {
     ws(c);
     /* fast path: up to 18 plain digits (every Binance id and timestamp) */
     const char *s = c->p, *end = c->end;
     int neg = s < end && *s == '-';
     s += neg;
-    uint64_t v = 0;
+    uint64_t v = 0, w8;
     int digits = 0;
+    if (end - s >= 8 && eight_digits(s, &w8)) { /* ids and timestamps have 11-13 digits */
+        v = w8;
+        digits = 8;
+        s += 8;
+    }
     while (s < end && (unsigned)(*s - '0') < 10u && digits < 18) {
         v = v * 10u + (uint64_t)(*s - '0');
         digits++;
@@ -248,29 +276,6 @@ static inline int to_fixed(const char *s, size_t n, int scale, int64_t *out) {
     return FX_OK;
 slow:
     return fx_parse(s, n, scale, out);
-}
-
-/* Eight ASCII digits at p -> their value (SWAR: one load, three multiplies).
- * Only on little-endian targets; elsewhere the digit loop does the work. */
-static inline int eight_digits(const char *p, uint64_t *out) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t w;
-    memcpy(&w, p, 8);
-    /* every byte must be 0x30..0x39: high nibble 3, and still 3 after adding 6 */
-    if (((w & 0xF0F0F0F0F0F0F0F0ULL) | (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) !=
-        0x3333333333333333ULL)
-        return 0;
-    w -= 0x3030303030303030ULL;
-    w = (w * 10u) + (w >> 8);
-    w = (((w & 0x000000FF000000FFULL) * (100u + (1000000ULL << 32))) +
-         (((w >> 16) & 0x000000FF000000FFULL) * (1u + (10000ULL << 32)))) >> 32;
-    *out = w;
-    return 1;
-#else
-    (void)p;
-    (void)out;
-    return 0;
-#endif
 }
 
 /* Fast path for a quoted plain decimal "ddd.ddd" (<= 18 significant digits,
