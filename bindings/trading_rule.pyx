@@ -23,7 +23,8 @@ Semantics (Decimal in, Decimal out; str/int also accepted, float refused):
   (order type, amount/price positive, min/max size, step, tick, significant
   digits, min notional -- in that order).
 """
-from decimal import Decimal, Context, InvalidOperation, DivisionByZero, Overflow, MAX_EMAX, MIN_EMIN
+from decimal import (Decimal, Context, DecimalException, InvalidOperation, DivisionByZero, Overflow,
+                     Inexact, MAX_EMAX, MIN_EMIN)
 from math import lcm
 import re
 
@@ -38,9 +39,10 @@ cdef object _Decimal = Decimal
 cdef object _D0 = Decimal(0)
 cdef object _DMAX = Decimal("1e56")
 cdef object _DMIN = Decimal(1) / _DMAX
-# Exact arithmetic for the fallback path: ample precision, every anomaly traps.
+# Exact arithmetic for the fallback path: ample precision, and every anomaly
+# traps -- Inexact too, so a result that would need rounding is an error.
 cdef object _CTX = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN,
-                           traps=[InvalidOperation, DivisionByZero, Overflow])
+                           traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 cdef object _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 cdef int _SIG_UNLIMITED = 1000  # N >= this: no significant-digit limit
 
@@ -87,9 +89,22 @@ cdef int _decimals(object d):
     return -e if e < 0 else 0
 
 
+cdef str _short(object x):
+    t = str(x)
+    return t if len(t) <= 60 else t[:28] + "..." + t[-28:]
+
+
+cdef object _exact(object op, object a, object b):
+    """op(a, b) in the exact context; ValueError if it cannot be computed exactly."""
+    try:
+        return op(a, b)
+    except DecimalException:
+        raise ValueError(f"{_short(a)} and {_short(b)}: too many digits to compute exactly") from None
+
+
 cdef object _fixed_or_none(object d, int scale):
     """d * 10^scale as a Python int if exact and within int64, else None."""
-    if d.adjusted() > 40:
+    if d.adjusted() > 40 or len(d.as_tuple().digits) > 900:
         return None
     v = _CTX.scaleb(d, scale)
     if v != v.to_integral_value():
@@ -112,8 +127,8 @@ cdef object _floor_to(object x, object q):
         if r < 0:
             n = _CTX.subtract(n, 1)
         return _CTX.multiply(n, q)
-    except InvalidOperation:
-        raise ValueError(f"{x} is too far from the increment {q} to quantize exactly") from None
+    except DecimalException:
+        raise ValueError(f"{_short(x)} is too far from the increment {q} to quantize exactly") from None
 
 
 cdef inline int64_t _gcd(int64_t a, int64_t b) noexcept nogil:
@@ -326,7 +341,7 @@ cdef class TradingRule:
         q = _floor_to(a, self._min_base_amount_increment)
         if q < self._min_order_size:
             return _D0
-        if p is not None and p > 0 and _CTX.multiply(p, q) < self._effective_min_notional():
+        if p is not None and p > 0 and _exact(_CTX.multiply, p, q) < self._effective_min_notional():
             return _D0
         return q
 
@@ -345,7 +360,7 @@ cdef class TradingRule:
         e = min(exp, k)
         coefficient = int("".join(map(str, digits)))
         grid = lcm(coefficient * 10 ** (exp - e), 10 ** (k - e))
-        return _CTX.scaleb(_Decimal(grid), e)
+        return _exact(_CTX.scaleb, _Decimal(grid), e)
 
     def get_order_price_quantum(self, price=None):
         """The grid quantize_order_price floors to at this price (the tick when price is None)."""
@@ -396,7 +411,7 @@ cdef class TradingRule:
             if n < _SIG_UNLIMITED and _floor_to(p, self._price_quantum(p)) != p:
                 return f"price {p} has more than {int(n)} significant digits"
         if p is not None and p > 0:
-            notional = _CTX.multiply(p, a)
+            notional = _exact(_CTX.multiply, p, a)
             mn = self._effective_min_notional()
             if notional < mn:
                 return f"notional {notional} (price {p} x amount {a}) is below the minimum notional {mn}"

@@ -220,3 +220,13 @@ def test_check_order_on_grid_orders_match_reference(kw, ticks, steps, order_type
     assert (got is None) == (expected is None), (expected, got)
     if expected is not None:
         assert expected in got
+
+
+def test_absurdly_long_inputs_are_errors_not_rounded():
+    rule = binance_btcusdt()
+    big = D("1." + "1" * 1500)
+    assert rule.quantize_order_price(big) == D("1.11")  # exact floor of the text
+    with pytest.raises(ValueError, match="exactly"):
+        rule.quantize_order_amount(big, big)  # notional would need 1500+ digits
+    with pytest.raises(ValueError, match="exactly"):
+        TradingRule("BTC-USDT").quantize_order_price(big)
