@@ -136,6 +136,7 @@ async def test_account_and_balance_versions(env):
     assert {(p["symbol"], p["positionSide"]) for p in v2["positions"]} == {("BTCUSDT", "BOTH"), ("ETHUSDT", "BOTH")}
     v3 = await c.ok("GET", "/fapi/v3/account")
     assert "canTrade" not in v3 and [p["positionAmt"] for p in v3["positions"]] == ["-1.000"]
+    assert "marginAvailable" not in v3["assets"][0] and "walletBalance" in v3["assets"][0]
     assert float(v3["totalPositionInitialMargin"]) == pytest.approx(3000 / 20, rel=0.01)
     for v in ("v2", "v3"):
         bal = await c.ok("GET", f"/fapi/{v}/balance")

@@ -617,7 +617,7 @@ class FuturesRoutes:
                 "isolatedWallet": "0", "initialMargin": T(n["pim"] + n["oim"]), "maintMargin": T(n["mm"]),
                 "updateTime": pos.update_time,
             })
-        return {**self._totals_json(t), "assets": [self._asset_json(acct, t, True)], "positions": positions}
+        return {**self._totals_json(t), "assets": [self._asset_json(acct, t, False)], "positions": positions}
 
     async def balance(self, call):
         acct, marks, orders, t = self._state(call.account_id)
