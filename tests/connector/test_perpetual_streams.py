@@ -180,3 +180,15 @@ async def test_margin_call_updates_position(perp, perp_sim):
     perp._process_margin_call(event)
     assert perp.account_positions[PAIR].unrealized_pnl == Decimal("-10.5")
     assert perp.account_positions[PAIR].amount == Decimal("0.01")
+
+
+async def test_public_trades_forwarded_from_agg_trade_stream(perp, perp_sim):
+    from exconnect.events import OrderBookEvent
+    from exconnect.types import TradeType
+    trades = []
+    perp.add_listener(OrderBookEvent.TradeEvent, trades.append)
+    fills = await perp_sim.futures.take(SYMBOL, "BUY", "0.004")
+    await eventually(lambda: trades)
+    t = trades[0]
+    assert t.trading_pair == PAIR and t.type == TradeType.BUY
+    assert len(fills) == 1 and t.amount == Decimal("0.004") and t.price == Decimal(fills[0]["price"])
