@@ -286,3 +286,15 @@ async def test_batch_orders(env):
     cx = await c.ok("DELETE", "/fapi/v1/batchOrders", symbol="BTCUSDT", origClientOrderIdList=json.dumps(["b-3"]))
     assert cx[0]["status"] == "CANCELED"
     assert await c.ok("GET", "/fapi/v1/openOrders") == []
+
+
+async def test_self_trade_prevention_expires_the_maker(env):
+    sim, c = env
+    maker = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
+                       quantity="0.010", price="60000.2")  # inside the spread: the best ask
+    taker = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                       quantity="0.010", price="60000.2", newOrderRespType="RESULT")
+    assert taker["status"] == "NEW" and taker["executedQty"] == "0.000"  # no trade with itself
+    m = await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=maker["orderId"])
+    assert m["status"] == "EXPIRED_IN_MATCH"
+    assert await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT") == []
