@@ -91,7 +91,7 @@ cdef int _decimals(object d):
 
 cdef str _short(object x):
     t = str(x)
-    return t if len(t) <= 60 else t[:28] + "..." + t[-28:]
+    return t if len(t) <= 60 else t[:28] + "..." + t[len(t) - 28:]
 
 
 cdef object _exact(object op, object a, object b):
