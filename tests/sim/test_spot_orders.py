@@ -177,6 +177,7 @@ async def test_duplicate_client_id_only_while_open(client):
     ({"price": None}, -1102, None),
     ({"symbol": "XXXUSDT"}, -1121, "Invalid symbol."),
     ({"symbol": None}, -1102, None),
+    ({"foo": "bar"}, -1104, "Not all sent parameters were read; read 8 parameter(s) but was sent 9."),
 ])
 async def test_order_rejections(client, sim, params, code, msg):
     base = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001", "price": "50000"}

@@ -101,8 +101,20 @@ def cancel_json(o: SpotOrder, cancel_id: str, now: int) -> dict:
             "type": o.type, "side": o.side, "selfTradePreventionMode": o.stp}
 
 
+ORDER_PARAMS = frozenset((
+    "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "newClientOrderId",
+    "strategyId", "strategyType", "stopPrice", "trailingDelta", "icebergQty", "newOrderRespType",
+    "selfTradePreventionMode", "pegPriceType", "pegOffsetValue", "pegOffsetType", "recvWindow",
+    "timestamp", "signature", "computeCommissionRates", "apiKey"))
+
+
 def parse_new_order(call: RestCall, venue) -> dict:
     """Validate POST /api/v3/order params → keyword args for SpotVenue.place_order."""
+    unread = [k for k in call.params if k not in ORDER_PARAMS]
+    if unread:
+        n = len(call.params)
+        raise errors.BinanceError(
+            -1104, f"Not all sent parameters were read; read {n - len(unread)} parameter(s) but was sent {n}.")
     symbol = call.require("symbol")
     side = call.require("side")
     otype = call.require("type")
