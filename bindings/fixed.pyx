@@ -32,7 +32,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from exconnect.native.cfixed cimport (
-    FX_OK, FX_MAX_SCALE, FX_FLOOR, FX_CEIL, FX_NEAREST,
+    FX_OK, FX_ERR_ARG, FX_MAX_SCALE, FX_FLOOR, FX_CEIL, FX_NEAREST,
     fx_parse, fx_parse_round, fx_from_parts, fx_digits, fx_format, fx_quantize, fx_rescale, fx_strerror, fx_mul_div, fx_mul_cmp,
 )
 
@@ -97,7 +97,9 @@ cdef list _decimal_cache = [dict() for _ in range(FX_MAX_SCALE + 1)]
 
 
 cdef int _raise(int st, const char *s, Py_ssize_t n, int scale) except -1:
-    raise ValueError(f"{fx_strerror(st).decode()}: {s[:n].decode('utf-8', 'replace')!r} at scale {scale}")
+    cdef object text = s[:n].decode('utf-8', 'replace') if n <= 80 else \
+        s[:38].decode('utf-8', 'replace') + "..." + s[n - 38:n].decode('utf-8', 'replace')
+    raise ValueError(f"{fx_strerror(st).decode()}: {text!r} at scale {scale}")
 
 
 cdef int64_t parse_bytes(const char *s, Py_ssize_t n, int scale) except? -1:
@@ -159,6 +161,8 @@ cdef int parse_text(object text, int scale, int mode, int64_t *out) except -1:
 
 cdef int parse_value(object value, int scale, int mode, int64_t *out) except -1:
     cdef exc_dec_object *o
+    if mode != PARSE_EXACT and mode != FX_FLOOR and mode != FX_CEIL and mode != FX_NEAREST:
+        return FX_ERR_ARG
     if _layout_ok and type(value) is _Decimal:
         o = <exc_dec_object *><void *>value
         if (o.dec.flags & EXC_MPD_SPECIAL) == 0 and o.dec.len == 1:

@@ -275,3 +275,15 @@ def test_fallback_without_the_decimal_layout_fast_path():
             "assert str(f.decimal(2999999000000, 8)) == '29999.99000000'")
     env = dict(os.environ, EXCONNECT_NO_DECIMAL_FASTPATH="1")
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+@both_decimal_paths
+def test_bad_mode_and_long_garbage_are_value_errors():
+    for value in (Decimal("1.5"), "1.5", b"1.5"):
+        with pytest.raises(ValueError):
+            fixed.parse_round(value, 0, -5)
+        with pytest.raises(ValueError):
+            fixed.parse_round(value, 0, 3)
+    with pytest.raises(ValueError) as info:
+        fixed.parse(b"x" * 100_000, 2)
+    assert len(str(info.value)) < 200
