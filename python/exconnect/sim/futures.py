@@ -15,9 +15,9 @@ GTX that would take → -5022 (switch ``gtx_reject=False`` for the old accept-th
 behaviour); FOK that cannot fill → -5021; insufficient margin → -2019.
 Open closing orders (reduce-only, hedge closes) that no longer fit the position expire (``er`` "4");
 GTD orders expire at ``goodTillDate``. STP uses the engine (EXPIRE_MAKER default); the expired
-side ends ``EXPIRED_IN_MATCH`` with ``er`` "1". Not simulated: algo/conditional orders,
-liquidation, batch orders, priceMatch pricing (the field is echoed only). Modify (PUT) re-queues
-the order at the back of its price level.
+side ends ``EXPIRED_IN_MATCH`` with ``er`` "1". Modify (PUT) re-queues the order at the back of
+its price level. MARGIN_CALL is pushed at a margin ratio ≥ 80 %. Not simulated: algo/conditional
+orders, liquidation/ADL, priceMatch pricing (the field is echoed only), TRADE_LITE events.
 """
 from __future__ import annotations
 
@@ -444,9 +444,8 @@ class FuturesVenue:
             self._emit_order(rec, "EXPIRED", now)
             return rec
         self._emit_order(rec, "NEW", now)
-        engine_tif = "IOC" if tif in ("IOC",) else "FOK" if tif == "FOK" else "GTC"
-        result = book.submit(order, tif=engine_tif, market=otype == "MARKET",
-                             post_only=False, stp=stp if stp != "NONE" else "NONE")
+        engine_tif = tif if tif in ("IOC", "FOK") else "GTC"  # GTX/GTD rest like GTC
+        result = book.submit(order, tif=engine_tif, market=otype == "MARKET", post_only=False, stp=stp)
         self._settle(sym, rec, result, now)
         return rec
 
@@ -605,7 +604,7 @@ class FuturesVenue:
         self._emit_order(rec, "AMENDMENT", now)
         order = Order(rec.order_id, account_id, rec.side == "BUY", price, qty - rec.executed, tag=rec)
         rec.engine_order = order
-        result = book.submit(order, tif="GTC", stp=rec.stp if rec.stp != "NONE" else "NONE")
+        result = book.submit(order, tif="GTC", stp=rec.stp)
         self._settle(sym, rec, result, now)
         return rec
 
