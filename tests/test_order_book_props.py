@@ -3,6 +3,8 @@ operation sequences (snapshots, diffs, absent deletes, far outliers, extreme
 numbers, Binance frames with gaps/stale/out-of-order ids, every query)."""
 from decimal import Decimal
 
+import json
+
 import orjson
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -151,3 +153,56 @@ def test_spot_book_matches_reference(sc):
 def test_futures_book_matches_reference(sc):
     scales, ops = sc
     run(ops, scales, futures=True)
+
+
+# ---- the scanner: key order, whitespace and unknown keys never change the result
+_WS = st.text(alphabet=" \t\r\n", max_size=3)
+_JUNK = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                               st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)),
+                     lambda kids: st.one_of(st.lists(kids, max_size=3),
+                                            st.dictionaries(st.text(max_size=4), kids, max_size=3)),
+                     max_leaves=8)
+
+
+def _render(value, draw) -> str:
+    """JSON text of value with random whitespace around every token."""
+    w = lambda: draw(_WS)
+    if isinstance(value, dict):
+        items = list(value.items())
+        order = draw(st.permutations(range(len(items)))) if items else []
+        body = ",".join(f"{w()}{json.dumps(items[i][0])}{w()}:{_render(items[i][1], draw)}" for i in order)
+        return f"{w()}{{{body}{w()}}}{w()}"
+    if isinstance(value, list):
+        return f"{w()}[{','.join(_render(v, draw) for v in value)}{w()}]{w()}"
+    return f"{w()}{json.dumps(value)}{w()}"
+
+
+@st.composite
+def reshaped_frame(draw):
+    bids = draw(levels((8, 8), 5))
+    asks = draw(levels((8, 8), 5))
+    payload = {"e": "depthUpdate", "E": 7, "s": "BTCUSDT", "U": 101, "u": 103,
+               "b": [list(x) for x in bids], "a": [list(x) for x in asks]}
+    for key in draw(st.lists(st.sampled_from(["x", "ps", "st", "zz", "bids", "lastUpdateId"]), unique=True,
+                             max_size=3)):
+        payload[key] = draw(_JUNK)
+    canonical = json.dumps(payload, separators=(",", ":")).encode()
+    if draw(st.booleans()):
+        payload = {"stream": "btcusdt@depth", "data": payload}
+    return canonical, _render(payload, draw).encode()
+
+
+@settings(max_examples=150, deadline=None)
+@given(reshaped_frame())
+def test_key_order_whitespace_and_unknown_keys_do_not_matter(frames):
+    canonical, reshaped = frames
+    results = []
+    for frame in (canonical, reshaped):
+        book = OrderBook(8, 8, symbol="BTCUSDT")
+        book.apply_snapshot([], [], 100)
+        try:
+            status = book.apply_binance_depth(frame)
+        except ValueError as error:
+            status = "ValueError"
+        results.append((status, book.snapshot, book.sequence_id))
+    assert results[0] == results[1]
