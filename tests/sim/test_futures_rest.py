@@ -298,3 +298,12 @@ async def test_self_trade_prevention_expires_the_maker(env):
     m = await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", orderId=maker["orderId"])
     assert m["status"] == "EXPIRED_IN_MATCH"
     assert await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT") == []
+
+
+async def test_gtx_old_behaviour_switch(env):
+    sim, c = env
+    sim.futures.gtx_reject = False  # pre-2023 Binance: accept, then expire at once
+    ask = (await c.public("/fapi/v1/ticker/bookTicker", symbol="BTCUSDT"))[1]["askPrice"].rstrip("0").rstrip(".")
+    o = await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTX",
+                   quantity="0.010", price=ask, newOrderRespType="RESULT")
+    assert o["status"] == "EXPIRED" and o["executedQty"] == "0.000"
