@@ -48,7 +48,15 @@ def test_baseline_loop(benchmark):
 
 # ---- fixed ------------------------------------------------------------------------------
 def test_parse_bytes_to_fixed(benchmark):
+    """From Python: one call per number (call overhead dominates)."""
     per_op(benchmark, lambda b: fixed.parse(b, 8), PRICE_TEXTS)
+
+
+def test_parse_bytes_to_fixed_in_c_loop(benchmark):
+    """What Cython callers pay per number: parse_bytes in one C loop."""
+    assert fixed.parse_many(PRICE_TEXTS, 8) == sum(fixed.parse(b, 8) for b in PRICE_TEXTS)
+    benchmark(fixed.parse_many, PRICE_TEXTS, 8)
+    benchmark.extra_info["ns_per_op"] = round(benchmark.stats.stats.median / len(PRICE_TEXTS) * 1e9, 1)
 
 
 @pytest.fixture(params=["layout", "portable"])
@@ -112,7 +120,16 @@ def test_quantize_order_amount_with_notional(benchmark, decimal_path):
     per_op(benchmark, lambda ap: q(ap[0], ap[1]), pairs)
 
 
-def test_check_order(benchmark):
+def test_check_order_valid(benchmark):
+    """Orders that pass: the fixed-point accept path."""
+    pairs = [(RULE.quantize_order_amount(a + Decimal("0.001"), p), p) for a, p in zip(AMOUNTS, PRICES)]
+    assert all(RULE.check_order(p, a, "LIMIT") is None for a, p in pairs)
+    check = RULE.check_order
+    per_op(benchmark, lambda ap: check(ap[1], ap[0], "LIMIT"), pairs)
+
+
+def test_check_order_rejected(benchmark):
+    """Amounts off the step grid: the exact Decimal path builds the reason."""
     pairs = list(zip(AMOUNTS, PRICES))
     check = RULE.check_order
     per_op(benchmark, lambda ap: check(ap[1], ap[0], "LIMIT"), pairs)

@@ -287,3 +287,9 @@ def test_bad_mode_and_long_garbage_are_value_errors():
     with pytest.raises(ValueError) as info:
         fixed.parse(b"x" * 100_000, 2)
     assert len(str(info.value)) < 200
+
+
+def test_parse_many_sums_exactly_and_raises_on_bad_items():
+    assert fixed.parse_many([b"1.5", b"-0.25", b"1e2"], 2) == 150 - 25 + 10000
+    with pytest.raises(ValueError):
+        fixed.parse_many([b"1.5", b"1.555"], 2)
