@@ -109,3 +109,24 @@ async def test_open_order_unknown_to_saved_state_is_adopted(sim, tmp_path):
         assert (await second.cancel_all(5))[0].success
     finally:
         await second.stop()
+
+
+async def test_fills_of_our_closed_orders_recovered_without_saved_state(sim, tmp_path):
+    first = make_connector(sim, tmp_path / "gone")
+    await first.start(timeout=20)
+    bid = first.get_order_book(PAIR).get_price(False)
+    oid = first.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, bid + Decimal("0.01"))
+    await first.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    await first.stop()
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")           # filled and closed while nobody watches
+
+    second = make_connector(sim, tmp_path / "new")
+    await second.start(timeout=20)
+    try:
+        await eventually(lambda: len(second.store.fills()) == 1)
+        fill = second.store.fills()[0]
+        assert fill["client_order_id"] == oid and Decimal(fill["amount"]) == Decimal("0.01")
+        ev = second.event_log[MarketEvent.OrderFilled]
+        assert [e.order_id for e in ev] == [oid]
+    finally:
+        await second.stop()

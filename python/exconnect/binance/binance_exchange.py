@@ -73,6 +73,7 @@ class BinanceExchange(ExchangeBase):
         del api_secret
         self._last_trades_poll_ms: Dict[str, int] = {}
         self._last_trades_poll_mono = 0.0
+        self._foreign_orders: set = set()      # exchange order ids known not to be ours
         super().__init__(trading_pairs, trading_required=trading_required, **kwargs)
         for pair in self._trading_pairs:
             self._trading_pair_symbol_map.setdefault(pair.replace("-", ""), pair)
@@ -490,20 +491,45 @@ class BinanceExchange(ExchangeBase):
             # Next window overlaps by a margin: trade times are the exchange's, our clock may lag.
             self._last_trades_poll_ms[pair] = server_now_ms - 10_000
             for row in rows:
-                self._process_trade_row(pair, row)
+                cid = self._process_trade_row(pair, row)
+                if cid is None and self._store is not None and not self._store.has_fill(pair, str(row["id"])):
+                    await self._attribute_unknown_trade(pair, row)
 
-    def _process_trade_row(self, pair: str, row: Dict[str, Any]) -> None:
+    def _process_trade_row(self, pair: str, row: Dict[str, Any]) -> Optional[str]:
+        """Record one myTrades row; returns the client order id it belongs to (None: unknown)."""
         tracker = self._order_tracker
         exchange_order_id = str(row["orderId"])
         order = tracker.fetch_order(None, exchange_order_id)
         if order is not None:
             tracker.process_trade_update(self._trade_from_my_trades_row(row, order))
-            return
+            return order.client_order_id
         store = self._store
         cid = tracker.client_order_id_for(exchange_order_id) or (store.client_order_id_for(exchange_order_id)
                                                                    if store else None)
-        if cid is None or store is None or store.has_fill(pair, str(row["id"])):
+        if cid is None or store is None:
+            return cid
+        if not store.has_fill(pair, str(row["id"])):
+            self._recreate_missing_trade(pair, cid, row)
+        return cid
+
+    async def _attribute_unknown_trade(self, pair: str, row: Dict[str, Any]) -> None:
+        """A trade of an order nothing local knows: ours if its client id carries our prefix
+        (e.g. the data folder was lost); then it is recorded like any missing trade."""
+        prefix = self._client_order_id_prefix
+        exchange_order_id = str(row["orderId"])
+        if not prefix or exchange_order_id in self._foreign_orders:
             return
+        try:
+            info = await self._api_get(CONSTANTS.ORDER_PATH, {"symbol": self.exchange_symbol_associated_to_pair(pair),
+                                                              "orderId": exchange_order_id}, is_auth_required=True)
+        except RequestRejected:
+            self._foreign_orders.add(exchange_order_id)
+            return
+        cid = str(info.get("clientOrderId", ""))
+        if not cid.startswith(prefix):
+            self._foreign_orders.add(exchange_order_id)
+            return
+        self._order_tracker.remember_exchange_order_id(exchange_order_id, cid)
         self._recreate_missing_trade(pair, cid, row)
 
     def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any]) -> None:
