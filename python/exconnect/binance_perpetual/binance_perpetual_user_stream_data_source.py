@@ -107,8 +107,10 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
             except asyncio.CancelledError:
                 raise
             except Exception as e:
+                # the listenKey reads the account's private events: keep it out of the logs
+                text = str(e).replace(self.listen_key, "<listenKey>") if self.listen_key else str(e)
                 _log.error("Unexpected error while listening to user stream (%s: %s). Retrying soon...",
-                           type(e).__name__, e)
+                           type(e).__name__, text)
             finally:
                 self._ws = None
                 if keepalive is not None:
