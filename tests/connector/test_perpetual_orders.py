@@ -156,3 +156,15 @@ async def test_secret_never_in_repr_logs_or_database(perp_sim, tmp_path, caplog)
     folder = tmp_path / "data"
     for name in os.listdir(folder):
         assert b"sim-secret" not in (folder / name).read_bytes()
+
+
+async def test_cancel_of_order_that_filled_meanwhile_completes_it(perp, perp_sim):
+    log = perp.event_log
+    oid = perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, False) + Decimal("0.1"))
+    await log.wait_for(MarketEvent.BuyOrderCreated)
+    await perp.user_stream_tracker.stop()                       # we do not hear about the fill
+    await perp_sim.futures.take(SYMBOL, "SELL", "0.01")
+    perp.cancel(PAIR, oid)                                      # -2011 from the exchange: it is gone
+    done = (await log.wait_for(MarketEvent.BuyOrderCompleted))[0]
+    assert done.order_id == oid and not log[MarketEvent.OrderCancelled]
+    assert [f.amount for f in log[MarketEvent.OrderFilled]] == [Decimal("0.01")]

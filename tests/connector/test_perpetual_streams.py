@@ -192,3 +192,15 @@ async def test_public_trades_forwarded_from_agg_trade_stream(perp, perp_sim):
     t = trades[0]
     assert t.trading_pair == PAIR and t.type == TradeType.BUY
     assert len(fills) == 1 and t.amount == Decimal("0.004") and t.price == Decimal(fills[0]["price"])
+
+
+async def test_snapshot_failures_retried_at_start(perp_sim, tmp_path):
+    perp_sim.faults.rest_fault_path = "/fapi/v1/depth"
+    perp_sim.faults.rest_errors_next(2, status=500)
+    conn = make_perpetual(perp_sim, tmp_path)
+    await conn.start(timeout=20)
+    try:
+        assert conn.order_book_tracker.is_in_sync(PAIR)
+        assert len([e for e in perp_sim.request_log if e["path"] == "/fapi/v1/depth"]) >= 3
+    finally:
+        await conn.stop()
