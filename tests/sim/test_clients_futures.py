@@ -186,3 +186,38 @@ async def test_python_binance_futures_sockets(sim):
             asyncio.get_running_loop().call_later(0.2, sim.futures.cancel_all, 0, "BTCUSDT")
     finally:
         await client.close_connection()
+
+
+async def until_watching(ex, fragment: str) -> None:
+    """Wait (bounded) until ccxt has registered a pending watch whose message hash contains
+    ``fragment``, so the event we trigger next cannot arrive before the watch exists."""
+    for _ in range(500):
+        for client in list(ex.clients.values()):
+            if any(fragment in str(h) for h in getattr(client, "futures", {})):
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"ccxt never started watching {fragment!r}")
+
+
+async def test_ccxt_pro_private_streams(sim):
+    ccxtpro = pytest.importorskip("ccxt.pro")
+    ex = ccxtpro.binanceusdm(ccxt_config(sim))
+    try:
+        await ex.load_markets()
+        await ex.create_order("BTC/USDT:USDT", "market", "buy", 0.02)
+        snapshot = await ex.watch_positions(["BTC/USDT:USDT"])  # first answer: REST snapshot
+        assert [(p["side"], p["contracts"]) for p in snapshot if p["contracts"]] == [("long", 0.02)]
+        balance = asyncio.ensure_future(ex.watch_balance())
+        positions = asyncio.ensure_future(ex.watch_positions(["BTC/USDT:USDT"]))
+        trades = asyncio.ensure_future(ex.watch_my_trades("BTC/USDT:USDT"))
+        for fragment in ("balance", "positions", "myTrades"):
+            await until_watching(ex, fragment)
+        await ex.create_order("BTC/USDT:USDT", "market", "buy", 0.01)
+        b = await asyncio.wait_for(balance, 20)
+        assert 0 < b["USDT"]["total"] < 1_000_000
+        p = await asyncio.wait_for(positions, 20)
+        assert [(x["side"], x["contracts"]) for x in p] == [("long", pytest.approx(0.03))]
+        t = await asyncio.wait_for(trades, 20)
+        assert t[-1]["amount"] == pytest.approx(0.01) and t[-1]["fee"]["currency"] == "USDT"
+    finally:
+        await ex.close()
