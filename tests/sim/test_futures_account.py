@@ -267,3 +267,26 @@ async def test_margin_call_when_the_margin_ratio_is_high(env):
     assert float(p["up"]) < -800 and float(p["mm"]) > 0
     assert sim.futures.check_margin_calls(1002.0) == []  # at most once a minute
     await ws.close()
+
+
+def test_bad_futures_settings_are_refused_clearly():
+    from exconnect.sim.server import Simulator
+
+    sim = Simulator(config(funding_interval_s=0))
+    assert sim.futures is None and "funding_interval_s" in str(sim.futures_error)
+
+
+async def test_bad_helper_arguments(env):
+    sim, c = env
+    for bad in ("-1", "0.9", "abc"):
+        with pytest.raises(ValueError):
+            sim.futures.set_index_premium("BTCUSDT", bad)
+    with pytest.raises(TypeError):
+        sim.futures.set_index_premium("BTCUSDT", 0.001)
+    with pytest.raises(ValueError):
+        await sim.futures.take("BTCUSDT", "UP", "1")
+    with pytest.raises(ValueError):
+        await sim.futures.take("BTCUSDT", "BUY", "-1")
+    with pytest.raises(ValueError):
+        sim.futures.set_mid("BTCUSDT", "60000.05")  # not on the tick
+    assert (await c.public("/fapi/v1/ping"))[0] == 200

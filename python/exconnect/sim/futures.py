@@ -91,11 +91,13 @@ class FuturesVenue:
             self.accounts[account_id] = FuturesAccount(
                 {"USDT": usdt}, brackets={s: v.brackets for s, v in self.symbols.items()},
                 fee_maker=self.maker_fee, fee_taker=self.taker_fee)
-        interval_ms = max(1, int(round(float(config.funding_interval_s) * 1000)))
+        interval_ms = int(round(float(config.funding_interval_s) * 1000))
+        if interval_ms < 100:  # a shorter timer would only burn CPU
+            raise ValueError(f"funding_interval_s must be at least 0.1 s, got {config.funding_interval_s!r}")
         self.funding_interval_ms = interval_ms
         self.funding: Dict[str, SymbolFunding] = {
             s: SymbolFunding(s, interval_ms=interval_ms,
-                             index_premium=money.parse(str(v.config.options.get("index_premium", "0"))))
+                             index_premium=_premium_option(v.config.options.get("index_premium", "0")))
             for s, v in self.symbols.items()
         }
         self.orders: Dict[int, FuturesOrder] = {}
@@ -693,5 +695,20 @@ class FuturesVenue:
     def set_index_premium(self, symbol: str, premium) -> None:
         """Make index = mark / (1 + premium) (drives the funding rate; see funding.py)."""
         f = self.funding[self.symbol(symbol.upper()).symbol]
-        f.index_premium = money.parse(premium)
+        if isinstance(premium, float):
+            raise TypeError(f"set_index_premium: float {premium!r} is not exact; pass a string or Decimal")
+        value = money.parse(str(premium))
+        if not -money.ONE // 2 <= value <= money.ONE // 2:
+            raise ValueError(f"set_index_premium: premium must be within ±0.5, got {premium!r}")
+        f.index_premium = value
         f.update_mark(f.mark)
+
+
+def _premium_option(value) -> int:
+    """``SymbolConfig.options["index_premium"]`` (decimal text within ±0.5) → atoms."""
+    if isinstance(value, float):
+        raise TypeError(f"index_premium: float {value!r} is not exact; pass a string")
+    atoms = money.parse(str(value))
+    if not -money.ONE // 2 <= atoms <= money.ONE // 2:
+        raise ValueError(f"index_premium must be within ±0.5, got {value!r}")
+    return atoms
