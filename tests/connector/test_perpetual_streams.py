@@ -204,3 +204,17 @@ async def test_snapshot_failures_retried_at_start(perp_sim, tmp_path):
         assert len([e for e in perp_sim.request_log if e["path"] == "/fapi/v1/depth"]) >= 3
     finally:
         await conn.stop()
+
+
+async def test_available_balance_refreshed_after_account_update(perp_sim, tmp_path):
+    # polls far apart: only the refresh that follows ACCOUNT_UPDATE can bring the new available margin
+    conn = make_perpetual(perp_sim, tmp_path, short_poll_interval=600, long_poll_interval=600)
+    await conn.start(timeout=20)
+    try:
+        from perpetual_fixtures import open_position
+        before = conn.get_available_balance("USDT")
+        await open_position(conn, perp_sim, side="BUY", amount="0.01")
+        await eventually(lambda: conn.get_available_balance("USDT") < before)
+        assert conn.get_available_balance("USDT") <= conn.get_balance("USDT")
+    finally:
+        await conn.stop()

@@ -18,6 +18,7 @@ _log = logging.getLogger("exconnect.binance_perpetual.binance_perpetual_derivati
 
 
 class UserStreamEventsMixin:
+    BALANCE_REFRESH_DELAY = 0.2
     # ------------------------------------------------------------------ user stream
     async def _user_stream_event_listener(self) -> None:
         queue = self._user_stream_tracker.user_stream
@@ -73,8 +74,10 @@ class UserStreamEventsMixin:
         a = event.get("a") or {}
         for b in a.get("B", ()):
             # wb is the wallet balance (total). Available margin is not in this event (``cw`` is the
-            # cross wallet balance, not what can be used): it is refreshed by the balance poll.
+            # cross wallet balance, not what can be used): it is fetched right after (debounced).
             self._account_balances[b["a"]] = Decimal(b["wb"])
+        if a.get("B"):
+            self._request_available_balance_refresh()
         for p in a.get("P", ()):
             pair = self._trading_pair_symbol_map.get(p.get("s"))
             if pair is None:
@@ -84,6 +87,25 @@ class UserStreamEventsMixin:
                                          Decimal(p["up"]))
         if a.get("m") == "FUNDING_FEE":
             self._request_funding_payment_update()
+
+    def _request_available_balance_refresh(self) -> None:
+        """One balance request soon after a burst of account updates (at most one in flight)."""
+        if getattr(self, "_balance_refresh_pending", False):
+            return
+        self._balance_refresh_pending = True
+        self._spawn(self._refresh_available_balance())
+
+    async def _refresh_available_balance(self) -> None:
+        try:
+            await asyncio.sleep(self.BALANCE_REFRESH_DELAY)     # let a burst of fills settle first
+            self._balance_refresh_pending = False
+            await self._update_balances()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            _log.warning("Could not refresh the available balance (%s); the next poll will.", e)
+        finally:
+            self._balance_refresh_pending = False
 
     def _process_margin_call(self, event: Dict[str, Any]) -> None:
         for p in event.get("p", ()):
