@@ -282,3 +282,15 @@ def test_realized_plus_unrealized_equals_cash_flow(seq, mark_units, hedge):
     expected = (cash + final * mark) // 10**8
     assert abs(realized + unrealized - expected) <= 2 * len(seq)
     assert a.wallet["USDT"] == P("1000000") + realized
+
+
+def test_same_seed_same_futures_books():
+    from exconnect.sim.config import SimConfig
+    from exconnect.sim.server import Simulator
+
+    def top(seed):
+        sim = Simulator(SimConfig.default(seed=seed, market_activity=False, book_levels=50))
+        return sim.futures.engine.book("BTCUSDT").depth(50)
+
+    assert top(3) == top(3)
+    assert top(3) != top(4)
