@@ -244,6 +244,12 @@ def test_exconnect_replay_compiled_book_when_built():
     assert "gaps 0" in result.stdout and "in sync" in result.stdout
 
 
+def test_exconnect_replay_futures_frames_keep_the_pu_chain():
+    result = _run_cli("replay", "--futures", "--frames", "2000")
+    assert result.returncode == 0, result.stderr
+    assert "replayed 2,000 BTCUSDT depth frames" in result.stdout and "gaps 0" in result.stdout
+
+
 def test_exconnect_replay_rejects_bad_arguments():
     result = _run_cli("replay", "--seconds", "-1")
     assert result.returncode != 0 and "--seconds must be > 0" in result.stderr
