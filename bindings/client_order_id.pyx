@@ -91,6 +91,8 @@ cdef tuple _head(bint is_buy, str trading_pair, str prefix, object max_id_len):
     n_readable = min(len(readable), max(0, room - _PREFERRED_RAND))
     n_rand = min(_RAND_CHARS, room - n_readable)
     cached = ((prefix + readable[:n_readable]).encode("ascii"), n_rand)
+    if len(cached[0]) > _MAX_HEAD:
+        raise ValueError(f"hbot_order_id_prefix too long ({len(prefix)} > {_MAX_HEAD - 5} characters)")
     if len(_heads) > 4096:
         _heads.clear()
     _heads[key] = cached
@@ -110,9 +112,7 @@ def get_new_client_order_id(bint is_buy, str trading_pair not None, str hbot_ord
     if t <= _last_us:
         t = _last_us + 1
     _last_us = t
-    cdef Py_ssize_t h = len(head_b)
-    if h > _MAX_HEAD:
-        raise ValueError(f"hbot_order_id_prefix too long: {hbot_order_id_prefix!r}")
+    cdef Py_ssize_t h = len(head_b)  # <= _MAX_HEAD, checked by _head
     cdef char buf[_MAX_HEAD + _TIME_CHARS + _RAND_CHARS]
     memcpy(buf, <const char *>head_b, h)
     cdef int i

@@ -76,7 +76,8 @@ def test_short_limits_keep_uniqueness_before_readability():
     assert len(get_new_client_order_id(True, "BTC-USDT", "", 16)) == 16
 
 
-@pytest.mark.parametrize("prefix,max_len", [("bad prefix", None), ("é", None), ("", 15), (BROKER, 25), ("", 0)])
+@pytest.mark.parametrize("prefix,max_len", [("bad prefix", None), ("é", None), ("", 15), (BROKER, 25), ("", 0),
+                                             ("x" * 70, 200)])
 def test_impossible_requests_are_value_errors(prefix, max_len):
     with pytest.raises(ValueError):
         get_new_client_order_id(True, "BTC-USDT", prefix, max_len)
