@@ -147,8 +147,16 @@ class FuturesVenue:
         await self.agents.stop()
         await self.market.stop()
         await self.users.stop()
-        for conn in list(self.hub.connections):
-            await conn.close(1001, b"server shutdown")
+        # close frames to every client at once; a client that does not answer within a second
+        # (not reading its socket) is cut off rather than holding the shutdown for aiohttp's 10 s
+        conns = list(self.hub.connections)
+        closing = [asyncio.ensure_future(c.close(1001, b"server shutdown")) for c in conns]
+        if closing:
+            await asyncio.wait(closing, timeout=1.0)
+            for c, task in zip(conns, closing):
+                if not task.done():
+                    task.cancel()
+                    c.abort()
 
     # -- streams ---------------------------------------------------------------------------------
     def is_valid_stream(self, name: str) -> bool:
