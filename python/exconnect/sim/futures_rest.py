@@ -10,7 +10,7 @@ import orjson
 
 from . import errors, money
 from .errors import BinanceError
-from .positions import ISOLATED
+from .positions import ISOLATED, MarginError
 from .rest import SIGNED, USER_STREAM
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -448,8 +448,8 @@ class FuturesRoutes:
         acct = self.v.accounts[call.account_id]
         try:
             cap = acct.set_leverage(sym.symbol, int(lev), self.v.mark(sym.symbol))
-        except Exception as e:  # MarginError
-            raise BinanceError(getattr(e, "code", -1000), getattr(e, "msg", str(e)))
+        except MarginError as e:
+            raise BinanceError(e.code, e.msg)
         now = self.v.clock.now_ms()
         self.v._emit(call.account_id, {"e": "ACCOUNT_CONFIG_UPDATE", "E": now, "T": now,
                                        "ac": {"s": sym.symbol, "l": int(lev)}})
@@ -476,8 +476,8 @@ class FuturesRoutes:
         has_orders = any(o.symbol == sym.symbol for o in self.v.open_orders[call.account_id].values())
         try:
             acct.set_margin_type(sym.symbol, mt, has_orders)
-        except Exception as e:
-            raise BinanceError(getattr(e, "code", -1000), getattr(e, "msg", str(e)))
+        except MarginError as e:
+            raise BinanceError(e.code, e.msg)
         now = self.v.clock.now_ms()
         self.v._emit(call.account_id, self.v.account_update(
             call.account_id, sym.symbol, acct.position_sides(), now, reason="MARGIN_TYPE_CHANGE"))
@@ -495,8 +495,8 @@ class FuturesRoutes:
         acct = self.v.accounts[call.account_id]
         try:
             acct.set_dual_side(v.lower() == "true", bool(self.v.open_orders[call.account_id]))
-        except Exception as e:
-            raise BinanceError(getattr(e, "code", -1000), getattr(e, "msg", str(e)))
+        except MarginError as e:
+            raise BinanceError(e.code, e.msg)
         return {"code": 200, "msg": "success"}
 
     async def account_config(self, call):
