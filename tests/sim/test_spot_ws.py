@@ -143,3 +143,16 @@ async def test_server_pings(session):
             msg = await asyncio.wait_for(ws.receive(), 5)
             assert msg.type == aiohttp.WSMsgType.PING
             await ws.pong(msg.data)
+
+
+@pytest.mark.parametrize("stream,event", [("btcusdt@ticker", "24hrTicker"), ("btcusdt@miniTicker", "24hrMiniTicker"),
+                                          ("btcusdt@kline_1m", "kline")])
+async def test_ticker_and_kline_streams(sim, session, stream, event):
+    await sim.spot.take("BTCUSDT", "BUY", "0.05")
+    async with session.ws_connect(f"{sim.spot_ws_url}/ws/{stream}") as ws:
+        m = await recv_json(ws, timeout=5)
+        assert m["e"] == event and m["s"] == "BTCUSDT"
+        if event == "kline":
+            assert m["k"]["i"] == "1m" and m["k"]["n"] >= 1 and P(m["k"]["v"]) == P("0.05")
+        else:
+            assert P(m["v"]) == P("0.05") and P(m["c"]) > 0

@@ -47,6 +47,37 @@ class AggRecord:
         self.first_id, self.last_id, self.time, self.buyer_maker = first_id, last_id, time, buyer_maker
 
 
+KLINE_INTERVALS = {"1s": 1000, "1m": 60000, "3m": 180000, "5m": 300000, "15m": 900000, "30m": 1800000,
+                   "1h": 3600000, "2h": 7200000, "4h": 14400000, "6h": 21600000, "8h": 28800000,
+                   "12h": 43200000, "1d": 86400000, "3d": 259200000, "1w": 604800000}
+
+
+class WindowStats:
+    """OHLCV of the trades in [start, end] (ints in atoms); ``last`` is the fallback price."""
+
+    __slots__ = ("open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume",
+                 "taker_buy_quote", "first_id", "last_id", "count", "last_qty")
+
+    def __init__(self, trades, last: int):
+        self.count = len(trades)
+        if trades:
+            self.open, self.close = trades[0].price, trades[-1].price
+            self.high = max(t.price for t in trades)
+            self.low = min(t.price for t in trades)
+            self.volume = sum(t.qty for t in trades)
+            self.quote_volume = sum(t.quote for t in trades)
+            buys = [t for t in trades if not t.buyer_maker]
+            self.taker_buy_volume = sum(t.qty for t in buys)
+            self.taker_buy_quote = sum(t.quote for t in buys)
+            self.first_id, self.last_id = trades[0].trade_id, trades[-1].trade_id
+            self.last_qty = trades[-1].qty
+        else:
+            self.open = self.high = self.low = self.close = last
+            self.volume = self.quote_volume = self.taker_buy_volume = self.taker_buy_quote = 0
+            self.first_id = self.last_id = -1
+            self.last_qty = 0
+
+
 class TradeTape:
     """Recent public trades and aggregated trades of one symbol (bounded)."""
 
@@ -54,6 +85,9 @@ class TradeTape:
         self.trades: deque[TradeRecord] = deque(maxlen=maxlen)
         self.aggs: deque[AggRecord] = deque(maxlen=maxlen)
         self.next_agg_id = 1
+
+    def window(self, start_ms: int, end_ms: int, last: int) -> WindowStats:
+        return WindowStats([t for t in self.trades if start_ms <= t.time <= end_ms], last)
 
 
 class MarketDataPublisher:
@@ -138,6 +172,8 @@ class MarketDataPublisher:
                     continue
                 self._publish_diff(sym, lname, iv, acc)
             self._publish_partials(sym, lname, book, now_ms)
+            if not self.futures and now_ms % 1000 == 0:
+                self._publish_tickers(sym, lname, book)
 
     def _publish_diff(self, sym: str, lname: str, iv: int, acc: list) -> None:
         first, bids, asks, last = acc
@@ -183,6 +219,41 @@ class MarketDataPublisher:
                 else:
                     payload = {"lastUpdateId": book.update_id, "bids": b, "asks": a}
                 self.hub.publish(name, payload)
+
+    def _publish_tickers(self, sym: str, lname: str, book: Book) -> None:
+        """Spot ``@ticker`` / ``@miniTicker`` (24 h rolling) and ``@kline_<iv>``, once a second."""
+        hub = self.hub
+        want_t, want_m = hub.has_subscribers(lname + "@ticker"), hub.has_subscribers(lname + "@miniTicker")
+        now = self.clock.now_ms()
+        fp, fq = self.fmt_price, self.fmt_qty
+        tape = self.tapes[sym]
+        if want_t or want_m:
+            w = tape.window(now - 86400000, now, book.last_price)
+            if want_m:
+                hub.publish(lname + "@miniTicker", {
+                    "e": "24hrMiniTicker", "E": now, "s": sym, "c": fp(w.close), "o": fp(w.open), "h": fp(w.high),
+                    "l": fp(w.low), "v": fq(w.volume), "q": fq(w.quote_volume)})
+            if want_t:
+                (bp, bq), (ap, aq) = book.best_bid() or (0, 0), book.best_ask() or (0, 0)
+                change = w.close - w.open
+                pct = change * 100 * money.ONE // w.open if w.open else 0
+                hub.publish(lname + "@ticker", {
+                    "e": "24hrTicker", "E": now, "s": sym, "p": fp(change), "P": money.trimmed(pct),
+                    "w": fp(w.quote_volume * money.ONE // w.volume if w.volume else w.close), "x": fp(w.open),
+                    "c": fp(w.close), "Q": fq(w.last_qty), "b": fp(bp), "B": fq(bq), "a": fp(ap), "A": fq(aq),
+                    "o": fp(w.open), "h": fp(w.high), "l": fp(w.low), "v": fq(w.volume), "q": fq(w.quote_volume),
+                    "O": now - 86400000, "C": now, "F": w.first_id, "L": w.last_id, "n": w.count})
+        for iv_name, iv in KLINE_INTERVALS.items():
+            name = f"{lname}@kline_{iv_name}"
+            if not hub.has_subscribers(name):
+                continue
+            start = now - now % iv
+            w = tape.window(start, start + iv - 1, book.last_price)
+            hub.publish(name, {"e": "kline", "E": now, "s": sym, "k": {
+                "t": start, "T": start + iv - 1, "s": sym, "i": iv_name, "f": w.first_id, "L": w.last_id,
+                "o": fp(w.open), "c": fp(w.close), "h": fp(w.high), "l": fp(w.low), "v": fq(w.volume),
+                "n": w.count, "x": False, "q": fq(w.quote_volume), "V": fq(w.taker_buy_volume),
+                "Q": fq(w.taker_buy_quote), "B": "0"}})
 
     # -- trades and top of book ------------------------------------------------------------------
     def publish_fills(self, sym: str, fills: list[Fill], taker_is_buy: bool) -> None:

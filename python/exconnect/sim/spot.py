@@ -26,7 +26,9 @@ from .stream_hub import StreamHub
 from .user_streams import UserStreams
 
 CLIENT_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
-STREAM_NAME = re.compile(r"^([a-z0-9]+)@(depth(?:5|10|20)?(?:@100ms|@1000ms)?|trade|aggTrade|bookTicker)$")
+STREAM_NAME = re.compile(
+    r"^([a-z0-9]+)@(depth(?:5|10|20)?(?:@100ms|@1000ms)?|trade|aggTrade|bookTicker|ticker|miniTicker"
+    r"|kline_(?:1s|1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w))$")
 STP_MODES = ("NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH")
 
 

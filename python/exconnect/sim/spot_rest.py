@@ -268,26 +268,18 @@ def add_routes(sim, venue) -> None:
     def _ticker24(info) -> dict:
         book = venue.books[info.symbol]
         now = clock.now_ms()
-        tape = [t for t in venue.publisher.tapes[info.symbol].trades if t.time >= now - 86400000]
-        bb, ba = book.best_bid() or (0, 0), book.best_ask() or (0, 0)
         last = book.last_price or venue.reference_price(info)
-        if tape:
-            open_, high = tape[0].price, max(t.price for t in tape)
-            low = min(t.price for t in tape)
-            vol, qvol = sum(t.qty for t in tape), sum(t.quote for t in tape)
-        else:
-            open_ = high = low = last
-            vol = qvol = 0
-        change = last - open_
-        pct = (change * 100 * money.ONE // open_) if open_ else 0
-        wavg = (qvol * money.ONE // vol) if vol else last
-        return {"symbol": info.symbol, "priceChange": T(change), "priceChangePercent": money.trimmed(pct) if pct else "0.000",
-                "weightedAvgPrice": T(wavg), "prevClosePrice": T(open_), "lastPrice": T(last),
+        w = venue.publisher.tapes[info.symbol].window(now - 86400000, now, last)
+        bb, ba = book.best_bid() or (0, 0), book.best_ask() or (0, 0)
+        change = last - w.open
+        pct = (change * 100 * money.ONE // w.open) if w.open else 0
+        wavg = (w.quote_volume * money.ONE // w.volume) if w.volume else last
+        return {"symbol": info.symbol, "priceChange": T(change), "priceChangePercent": money.trimmed(pct),
+                "weightedAvgPrice": T(wavg), "prevClosePrice": T(w.open), "lastPrice": T(last),
                 "lastQty": T(book.last_qty), "bidPrice": T(bb[0]), "bidQty": T(bb[1]), "askPrice": T(ba[0]),
-                "askQty": T(ba[1]), "openPrice": T(open_), "highPrice": T(high), "lowPrice": T(low),
-                "volume": T(vol), "quoteVolume": T(qvol), "openTime": now - 86400000, "closeTime": now,
-                "firstId": tape[0].trade_id if tape else -1, "lastId": tape[-1].trade_id if tape else -1,
-                "count": len(tape)}
+                "askQty": T(ba[1]), "openPrice": T(w.open), "highPrice": T(w.high), "lowPrice": T(w.low),
+                "volume": T(w.volume), "quoteVolume": T(w.quote_volume), "openTime": now - 86400000,
+                "closeTime": now, "firstId": w.first_id, "lastId": w.last_id, "count": w.count}
 
     def _multi(call, fn):
         infos = _symbol_list(call, venue)
