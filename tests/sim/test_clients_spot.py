@@ -58,6 +58,8 @@ async def test_ccxt_async_rest(live_sim):
         t = await ex.fetch_ticker("BTC/USDT")
         assert t["last"] > 0 and t["bid"] < t["ask"]
         await ex.fetch_trades("BTC/USDT")
+        ohlcv = await ex.fetch_ohlcv("BTC/USDT", "1m")
+        assert ohlcv and ohlcv[-1][5] > 0
         assert (await ex.fetch_time()) > 0
     finally:
         await ex.close()
@@ -79,6 +81,10 @@ async def test_ccxt_pro_watch_order_book_and_orders(live_sim):
         ob = await asyncio.wait_for(ex.watch_order_book("BTC/USDT"), 15)
         book = sim.spot.books["BTCUSDT"]
         assert ob["bids"][0][0] < ob["asks"][0][0] and len(ob["bids"]) >= 100
+        trades = await asyncio.wait_for(ex.watch_trades("BTC/USDT"), 15)
+        assert trades and trades[-1]["symbol"] == "BTC/USDT"
+        ticker = await asyncio.wait_for(ex.watch_ticker("BTC/USDT"), 15)
+        assert ticker["symbol"] == "BTC/USDT" and ticker["last"] > 0
         mover.cancel()
 
         watcher = asyncio.ensure_future(ex.watch_orders("BTC/USDT"))
