@@ -31,8 +31,11 @@ typedef enum { FX_FLOOR = 0, FX_CEIL = 1, FX_NEAREST = 2 /* half to even */ } fx
 
 extern const int64_t fx_pow10[FX_MAX_SCALE + 1];
 
-/* Parse [s, s+len): [+-]digits[.digits][(e|E)[+-]digits]; ".5" and "5." accepted.
- * On success stores value*10^scale in *out; on error *out is untouched. */
+/* Parse [s, s+len): [+-]digits[.digits][(e|E)[+-]digits]; ".5" and "5." accepted;
+ * no whitespace, "inf", "nan" or "_".  On success stores value*10^scale in *out;
+ * on error *out is untouched.  Results lie in [-INT64_MAX, INT64_MAX] (INT64_MIN
+ * is an overflow, so negation is always safe).  Digits beyond the scale that
+ * are non-zero give FX_ERR_PRECISION even when the value is also too large. */
 int fx_parse(const char *s, size_t len, int scale, int64_t *out);
 
 /* Like fx_parse, but digits beyond `scale` are rounded by `mode` (FX_FLOOR,
