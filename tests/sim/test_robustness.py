@@ -1,5 +1,6 @@
 """Bad input gets Binance errors and the server keeps serving."""
 import aiohttp
+import pytest
 import yarl
 
 from exconnect.sim import Simulator
@@ -81,3 +82,14 @@ async def test_many_symbols_and_accounts_config(session):
         assert r.body["code"] == -2010      # 500 USDT locked > 100
         d = (await a.get("/api/v3/depth", {"symbol": "SOLUSDT", "limit": 1000})).body
         assert len(d["bids"]) == 1000
+
+
+@pytest.mark.parametrize("rw", ["nan", "inf", "1e9", "-5", "5000.1234"])
+async def test_bad_recv_window(client, rw):
+    r = await client.get("/api/v3/account", {"recvWindow": rw}, signed=True)
+    assert r.status == 400 and r.body["code"] == -1100
+
+
+async def test_recv_window_with_microseconds(client):
+    r = await client.get("/api/v3/account", {"recvWindow": "5000.125"}, signed=True)
+    assert r.status == 200

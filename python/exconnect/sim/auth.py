@@ -18,6 +18,7 @@ from . import errors
 from .clock import Clock
 
 _KEY_FORMAT = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+_RECV_WINDOW = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,3})?$")
 MAX_RECV_WINDOW_MS = 60000
 DEFAULT_RECV_WINDOW_MS = 5000
 
@@ -83,6 +84,8 @@ def check_timestamp(params: dict, clock: Clock) -> None:
         raise errors.mandatory("timestamp")
     try:
         ts = int(ts_text)
+        if ts < 0:
+            raise ValueError(ts_text)
     except (TypeError, ValueError):
         raise errors.BinanceError(-1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.")
     if ts > 10**14:            # microseconds accepted too
@@ -90,10 +93,10 @@ def check_timestamp(params: dict, clock: Clock) -> None:
     window = DEFAULT_RECV_WINDOW_MS
     rw = params.get("recvWindow")
     if rw is not None:
-        try:
-            window = float(rw)  # recvWindow is a duration, may carry 3 decimals (µs)
-        except ValueError:
+        # a duration in ms with up to 3 decimals (µs); a strict pattern keeps out nan/inf/1e9
+        if not _RECV_WINDOW.match(str(rw)):
             raise errors.BinanceError(-1100, "Illegal characters found in parameter 'recvWindow'; legal range is '^[0-9]{1,20}(\\.[0-9]{1,3})?$'.")
+        window = float(rw)
         if window > MAX_RECV_WINDOW_MS or window < 0:
             raise errors.BinanceError(-1131, "recvWindow must be less than 60000")
     now = clock.now_ms()
