@@ -218,3 +218,22 @@ async def test_available_balance_refreshed_after_account_update(perp_sim, tmp_pa
         assert conn.get_available_balance("USDT") <= conn.get_balance("USDT")
     finally:
         await conn.stop()
+
+
+def test_production_urls_use_routed_streams():
+    from exconnect.binance_perpetual.binance_perpetual_constants import BinancePerpetualUrls
+    urls = BinancePerpetualUrls.production()
+    assert urls.rest_url("/fapi/v1/ping") == "https://fapi.binance.com/fapi/v1/ping"
+    assert urls.public_stream_url == "wss://fstream.binance.com/public/ws"
+    assert urls.market_stream_url == "wss://fstream.binance.com/market/ws"
+    assert urls.user_stream_url("K") == "wss://fstream.binance.com/private/ws?listenKey=K"
+
+
+async def test_streams_subscribed_on_their_routes(perp, perp_sim):
+    # unrouted sockets carry only /public data on production since 2026-04-23: every stream on its route
+    by_path = {}
+    for conn in perp_sim.futures.hub.connections:
+        by_path.setdefault(conn.request.path, set()).update(conn.streams)
+    assert by_path["/public/ws"] == {"btcusdt@depth@100ms"}
+    assert by_path["/market/ws"] == {"btcusdt@aggTrade", "btcusdt@markPrice@1s"}
+    assert set(by_path) == {"/public/ws", "/market/ws", "/private/ws"}

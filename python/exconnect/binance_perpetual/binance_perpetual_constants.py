@@ -43,7 +43,12 @@ BALANCE_PATH = "/fapi/v2/balance"
 POSITION_RISK_PATH = "/fapi/v2/positionRisk"
 LISTEN_KEY_PATH = "/fapi/v1/listenKey"
 
-WS_STREAM_PATH = "/ws"
+# WebSocket routes (mandatory on production since 2026-04-23: an unrouted /ws only carries /public
+# streams, and /ws/<listenKey> is gone): depth on /public, aggTrade + markPrice on /market, user
+# data on /private.
+WS_PUBLIC_PATH = "/public/ws"
+WS_MARKET_PATH = "/market/ws"
+WS_PRIVATE_PATH = "/private/ws"
 
 SNAPSHOT_LIMIT = 1000
 HEARTBEAT_S = 20.0
@@ -118,7 +123,7 @@ def interval_seconds(interval: str, num: int) -> int:
 
 @dataclass(frozen=True)
 class BinancePerpetualUrls:
-    """``rest``: https base without path; ``ws_stream``: wss base (``/ws`` and ``/ws/<listenKey>``)."""
+    """``rest``: https base without path; ``ws_stream``: wss base without route (routes are added)."""
     rest: str
     ws_stream: str
 
@@ -147,8 +152,12 @@ class BinancePerpetualUrls:
         return self.rest + path
 
     @property
-    def stream_url(self) -> str:
-        return self.ws_stream + WS_STREAM_PATH
+    def public_stream_url(self) -> str:
+        return self.ws_stream + WS_PUBLIC_PATH
+
+    @property
+    def market_stream_url(self) -> str:
+        return self.ws_stream + WS_MARKET_PATH
 
     def user_stream_url(self, listen_key: str) -> str:
-        return f"{self.ws_stream}{WS_STREAM_PATH}/{listen_key}"
+        return f"{self.ws_stream}{WS_PRIVATE_PATH}?listenKey={listen_key}"

@@ -1,4 +1,4 @@
-"""USDⓈ-M market data: depth (pu chain), aggregate trades and mark price on one WebSocket.
+"""USDⓈ-M market data: depth (pu chain) on the /public route, aggregate trades and mark price on /market.
 
 Reuses the spot data source's compiled-book plumbing; differs in the REST snapshot path, the
 books (``futures=True``: the ``pu`` chain decides continuity, not ``U``), the subscribed streams,
@@ -35,6 +35,7 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
         super().__init__(trading_pairs, rest, urls, price_scale, size_scale)
         self.on_mark_price = on_mark_price
         self.subscription_count = 0
+        self._sockets: set = set()
 
     def new_order_book(self, trading_pair: str):
         from exconnect.native.order_book import OrderBook
@@ -86,27 +87,32 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
                                    TradeType.SELL if data["m"] else TradeType.BUY,
                                    Decimal(data["p"]), Decimal(data["q"]), str(trade_id))
 
-    def _streams(self, trading_pairs: List[str]) -> List[str]:
-        out = []
-        for pair in trading_pairs:
-            s = pair.replace("-", "").lower()
-            out += [f"{s}@depth@100ms", f"{s}@aggTrade", f"{s}@markPrice@1s"]
-        return out
-
     async def listen_for_subscriptions(self, trading_pairs: List[str], on_frame: Callable[[bytes], None],
                                        on_connected: Callable[[], None]) -> None:
+        """Two routed sockets: depth on /public (a reconnect resynchronises the books), aggTrade and
+        markPrice on /market."""
+        symbols = [p.replace("-", "").lower() for p in trading_pairs]
+        await asyncio.gather(
+            self._listen(self._urls.public_stream_url, [f"{s}@depth@100ms" for s in symbols], on_frame,
+                         on_connected, "order book"),
+            self._listen(self._urls.market_stream_url,
+                         [x for s in symbols for x in (f"{s}@aggTrade", f"{s}@markPrice@1s")], on_frame,
+                         None, "trade and mark price"))
+
+    async def _listen(self, url: str, streams: List[str], on_frame: Callable[[bytes], None],
+                      on_connected: Optional[Callable[[], None]], what: str) -> None:
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
         while True:
             try:
                 session = await self._rest.session()
-                async with session.ws_connect(self._urls.stream_url, heartbeat=CONSTANTS.HEARTBEAT_S,
-                                              autoping=True, max_msg_size=0) as ws:
-                    self._ws = ws
-                    await ws.send_str(orjson.dumps({"method": "SUBSCRIBE", "id": 1,
-                                                    "params": self._streams(trading_pairs)}).decode())
+                async with session.ws_connect(url, heartbeat=CONSTANTS.HEARTBEAT_S, autoping=True,
+                                              max_msg_size=0) as ws:
+                    self._sockets.add(ws)
+                    await ws.send_str(orjson.dumps({"method": "SUBSCRIBE", "id": 1, "params": streams}).decode())
                     self.subscription_count += 1
-                    _log.info("Subscribed to public order book, trade and mark price channels...")
-                    on_connected()
+                    _log.info("Subscribed to public %s channels...", what)
+                    if on_connected is not None:
+                        on_connected()
                     backoff.reset()
                     async for msg in ws:
                         if msg.type == aiohttp.WSMsgType.TEXT:
@@ -116,12 +122,12 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
                         elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
                                           aiohttp.WSMsgType.ERROR):
                             break
-                    _log.warning("Order book stream closed by the server; reconnecting.")
+                    _log.warning("Public %s stream closed by the server; reconnecting.", what)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                _log.error("Unexpected error occurred when listening to order book streams (%s: %s). "
-                           "Retrying soon...", type(e).__name__, e)
+                _log.error("Unexpected error occurred when listening to %s streams (%s: %s). Retrying soon...",
+                           what, type(e).__name__, e)
             finally:
-                self._ws = None
+                self._sockets = {w for w in self._sockets if not w.closed}
             await asyncio.sleep(backoff.next_delay())
