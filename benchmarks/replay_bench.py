@@ -38,7 +38,7 @@ from exconnect.replay import WorkloadConfig, load_workload  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- sections
-def bench_replay(report: Report, workload, runs: int) -> dict:
+def bench_replay(report: Report, workload, runs: int, with_futures: bool = True) -> dict:
     """bytes → book through each implementation, plus orjson.loads alone; returns Timing by name.
 
     The contenders take turns run by run (round robin), so a change of load on the shared
@@ -74,6 +74,11 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
         checks[label] = "" if ok else "CHECK FAILED: not every frame applied"
         contenders[label] = (lambda p=peer: p.apply_snapshot(workload.snapshot), replay_batch(peer.apply_depth, frames))
 
+    add_futures_rows = None
+    if not isinstance(ob, str) and with_futures:
+        futures_contenders, add_futures_rows = _futures_contenders(ob, n)
+        contenders.update(futures_contenders)
+
     samples = {name: [] for name in contenders}
     for _ in range(runs):
         for name, (setup, batch) in contenders.items():
@@ -82,7 +87,7 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
             gc.collect()
             start = perf_counter_ns()
             batch()
-            samples[name].append((perf_counter_ns() - start) / n)
+            samples[name].append((perf_counter_ns() - start) / n)   # every workload here has n frames
     results = {name: Timing(statistics.median(v), min(v)) for name, v in samples.items()}
 
     t = results["orjson"]
@@ -110,40 +115,33 @@ def bench_replay(report: Report, workload, runs: int) -> dict:
             ratios = [theirs / ours for ours, theirs in zip(samples["exconnect"], samples[label])]
             note = (f"exconnect is {statistics.median(ratios):,.1f}x faster (median of per-run ratios) " + note).strip()
         report.add("replay peers", label, t.median, "ns/frame", t.minimum, note=note)
+    if add_futures_rows is not None:
+        add_futures_rows(report, samples)
     return results
 
 
-def bench_replay_futures(report: Report, frames: int, runs: int) -> None:
-    """USDⓈ-M frames (T, pu chain) in combined-stream envelopes: the perpetual connector's path."""
-    ob = import_native("order_book", "OrderBook", "DEPTH_APPLIED")
-    if isinstance(ob, str):
-        report.skip("replay futures", "bytes → book, futures combined-stream frames", ob, 600, "ns/frame")
-        return
+def _futures_contenders(ob, frames: int):
+    """USDⓈ-M frames (T, pu chain) in combined-stream envelopes: the perpetual connector's path.
+
+    Returns (contenders to add to the round robin, a function reporting them from the samples)."""
     workload = load_workload(frames=frames, futures=True, combined=True)
     book = ob.OrderBook(price_scale=8, size_scale=8, symbol=workload.config.symbol, futures=True)
     book.apply_binance_snapshot(workload.snapshot)
     statuses = {book.apply_binance_depth(frame) for frame in workload.frames}
     correct = _native_matches(book, workload)
-    ok = statuses == {ob.DEPTH_APPLIED} and correct
-    contenders = {"exconnect": (lambda: book.apply_binance_snapshot(workload.snapshot),
-                                replay_batch(book.apply_binance_depth, workload.frames)),
-                  "orjson": (None, replay_batch(orjson.loads, workload.frames))}
-    samples = {name: [] for name in contenders}
-    for _ in range(runs):
-        for name, (setup, batch) in contenders.items():
-            if setup is not None:
-                setup()
-            gc.collect()
-            start = perf_counter_ns()
-            batch()
-            samples[name].append((perf_counter_ns() - start) / len(workload.frames))
-    ours = samples["exconnect"]
-    ratios = [a / b for a, b in zip(ours, samples["orjson"])]
-    report.add("replay futures", "bytes → book, futures frames in combined-stream envelopes (pu chain)",
-               statistics.median(ours), "ns/frame", min(ours), target=600,
-               note=(f"{statistics.median(ratios):.2f}x orjson.loads of the same frames; "
-                     + ("all applied, final book = expected" if ok else
-                        f"CHECK FAILED: statuses {sorted(statuses)}, final book {'ok' if correct else 'WRONG'}")))
+    check = ("all applied, final book = expected" if statuses == {ob.DEPTH_APPLIED} and correct else
+             f"CHECK FAILED: statuses {sorted(statuses)}, final book {'ok' if correct else 'WRONG'}")
+    contenders = {"exconnect_futures": (lambda: book.apply_binance_snapshot(workload.snapshot),
+                                        replay_batch(book.apply_binance_depth, workload.frames)),
+                  "orjson_futures": (None, replay_batch(orjson.loads, workload.frames))}
+
+    def add_rows(report: Report, samples: dict) -> None:
+        ours = samples["exconnect_futures"]
+        ratios = [a / b for a, b in zip(ours, samples["orjson_futures"])]
+        report.add("replay futures", "bytes → book, futures frames in combined-stream envelopes (pu chain)",
+                   statistics.median(ours), "ns/frame", min(ours), target=600,
+                   note=f"{statistics.median(ratios):.2f}x orjson.loads of the same frames; {check}")
+    return contenders, add_rows
 
 
 def _native_matches(book, workload) -> bool:
@@ -429,7 +427,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     report.facts["empty_loop_ns"] = round(overhead, 1)
 
     replay = bench_replay(report, workload, args.runs)
-    bench_replay_futures(report, args.frames, max(3, args.runs // 2))
     bench_pre_parsed(report, workload, args.runs)
     bench_queries(report, workload, args.runs, overhead, args.calls)
     bench_memory(report, workload, max(1, args.memory_books))
@@ -451,7 +448,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print()
         ours = replay["exconnect"].median
         for name, timing in replay.items():
-            if name not in ("exconnect", "exconnect_stale"):
+            if name in ("orjson",) or name.startswith(("sortedcontainers", "order-book")):
                 print(f"ratio: {name} / exconnect bytes→book = {timing.median / ours:,.2f}")
     if args.json:
         with open(args.json, "w") as handle:
