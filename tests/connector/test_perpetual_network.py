@@ -26,11 +26,13 @@ def test_rules_ignore_delivery_contracts_and_broken_entries(perp_sim, tmp_path):
          "baseAsset": "COINALPHA", "quoteAsset": "HBOT", "filters": _filters()},
         {"symbol": "BROKENHBOT", "status": "TRADING", "contractType": "PERPETUAL", "baseAsset": "BROKEN",
          "quoteAsset": "HBOT"},
+        {"symbol": "TRADIHBOT", "status": "TRADING", "contractType": "TRADIFI_PERPETUAL", "baseAsset": "TRADI",
+         "quoteAsset": "HBOT", "filters": _filters()},
         {"symbol": "HALTEDHBOT", "status": "SETTLING", "contractType": "PERPETUAL", "baseAsset": "HALTED",
          "quoteAsset": "HBOT", "filters": _filters()},
     ]}
     rules = conn._format_trading_rules(info)
-    assert [r.trading_pair for r in rules] == ["COINALPHA-HBOT"]
+    assert [r.trading_pair for r in rules] == ["COINALPHA-HBOT", "TRADI-HBOT"]
     assert rules[0].min_notional_size == Decimal("7") and rules[0].buy_order_collateral_token == "HBOT"
 
 

@@ -235,7 +235,8 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
     @staticmethod
     def is_exchange_information_valid(symbol_info: Dict[str, Any]) -> bool:
         # Delivery contracts (BTCUSDT_230331) share the endpoint: only perpetuals are ours.
-        return symbol_info.get("status") == "TRADING" and symbol_info.get("contractType") == "PERPETUAL"
+        return (symbol_info.get("status") == "TRADING"
+                and symbol_info.get("contractType") in CONSTANTS.PERPETUAL_CONTRACT_TYPES)
 
     def _format_trading_rules(self, exchange_info: Dict[str, Any]) -> list:
         from exconnect.native.trading_rule import TradingRule
