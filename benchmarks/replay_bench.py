@@ -76,7 +76,7 @@ def bench_replay(report: Report, workload, runs: int, with_futures: bool = True)
 
     add_futures_rows = None
     if not isinstance(ob, str) and with_futures:
-        futures_contenders, add_futures_rows = _futures_contenders(ob, n)
+        futures_contenders, add_futures_rows = _futures_contenders(ob, n, report.facts)
         contenders.update(futures_contenders)
 
     samples = {name: [] for name in contenders}
@@ -120,11 +120,12 @@ def bench_replay(report: Report, workload, runs: int, with_futures: bool = True)
     return results
 
 
-def _futures_contenders(ob, frames: int):
+def _futures_contenders(ob, frames: int, facts: dict):
     """USDⓈ-M frames (T, pu chain) in combined-stream envelopes: the perpetual connector's path.
 
     Returns (contenders to add to the round robin, a function reporting them from the samples)."""
     workload = load_workload(frames=frames, futures=True, combined=True)
+    facts["futures_mean_frame_bytes"] = round(sum(map(len, workload.frames)) / max(len(workload), 1), 1)
     book = ob.OrderBook(price_scale=8, size_scale=8, symbol=workload.config.symbol, futures=True)
     book.apply_binance_snapshot(workload.snapshot)
     statuses = {book.apply_binance_depth(frame) for frame in workload.frames}
