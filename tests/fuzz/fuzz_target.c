@@ -87,8 +87,29 @@ static void queries(const bk_book *b, int64_t x) {
     CHECK(bk_price_for_volume(b, 0, -1, &found, &p, &a) == BK_ERR_ARG);
 }
 
+/* Differential check: a price string inside a depth message must parse to
+ * exactly what fx_parse says (the parser's SWAR/one-pass fast paths included). */
+static void diff_price(const uint8_t *data, size_t size, int scale) {
+    static bp_depth msg;
+    static int ready;
+    char frame[160];
+    if (!ready) { bp_init(&msg); ready = 1; }
+    if (size > 100) return;
+    for (size_t i = 0; i < size; i++)
+        if (data[i] == '"' || data[i] == '\\' || data[i] < 0x20) return;
+    int n = snprintf(frame, sizeof frame, "{\"lastUpdateId\":1,\"bids\":[[\"%.*s\",\"1\"]],\"asks\":[]}",
+                     (int)size, (const char *)data);
+    CHECK(n > 0 && (size_t)n < sizeof frame);
+    int64_t want;
+    int fst = fx_parse((const char *)data, size, scale, &want);
+    int pst = bp_parse_depth(&msg, frame, (size_t)n, BP_EXPECT_SNAPSHOT, scale, 0);
+    CHECK((fst == FX_OK) == (pst == BP_OK));
+    if (pst == BP_OK) CHECK(msg.bids.n == 1 && msg.bids.v[0].price == want && msg.bids.v[0].qty == 1);
+}
+
 static void fuzz_fixed(const uint8_t *data, size_t size, int scale) {
     int64_t v;
+    diff_price(data, size, scale);
     if (fx_parse((const char *)data, size, scale, &v) == FX_OK) {
         char buf[48];
         int n = fx_format(v, scale, (int)(size & 1), buf, sizeof buf);
