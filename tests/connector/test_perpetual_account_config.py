@@ -2,7 +2,7 @@
 switches, refusals while orders or positions are open, start-up mode (POS-07, PMD-07)."""
 from decimal import Decimal
 
-from perpetual_fixtures import PAIR, best, make_perpetual, open_position, perp, perp_sim  # noqa: F401
+from perpetual_fixtures import PAIR, best, eventually, make_perpetual, open_position, perp, perp_sim  # noqa: F401
 
 from exconnect.events import AccountEvent, MarketEvent
 from exconnect.types import OrderType, PositionAction, PositionMode
@@ -130,3 +130,15 @@ async def test_in_flight_margin_of_opening_orders_only(perp, perp_sim):
     perp.buy(PAIR, Decimal("0.02"), OrderType.LIMIT, price)
     await perp.event_log.wait_for(MarketEvent.BuyOrderCreated)
     assert perp.in_flight_asset_balances() == {"USDT": Decimal("0.02") * price / 4}
+
+
+async def test_mode_changed_elsewhere_is_detected_and_read_again(perp, perp_sim):
+    perp_sim.futures.accounts[0].dual_side = True          # another client switched to hedge mode
+    oid = perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, True) - Decimal("5"))
+    failure = (await perp.event_log.wait_for(MarketEvent.OrderFailure))[0]
+    assert failure.order_id == oid and "position side" in failure.error_message
+    await eventually(lambda: perp.position_mode is PositionMode.HEDGE and perp.ready)
+    perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, True) - Decimal("5"),
+             position_action=PositionAction.OPEN)
+    created = (await perp.event_log.wait_for(MarketEvent.BuyOrderCreated))[0]
+    assert created.position == "OPEN"

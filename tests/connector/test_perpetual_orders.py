@@ -168,3 +168,18 @@ async def test_cancel_of_order_that_filled_meanwhile_completes_it(perp, perp_sim
     done = (await log.wait_for(MarketEvent.BuyOrderCompleted))[0]
     assert done.order_id == oid and not log[MarketEvent.OrderCancelled]
     assert [f.amount for f in log[MarketEvent.OrderFilled]] == [Decimal("0.01")]
+
+
+async def test_small_close_below_min_notional_allowed(perp, perp_sim):
+    # 0.002 BTC ≈ 120 USDT opens; closing 0.001 (≈ 60 < MIN_NOTIONAL 100) must still be possible
+    await open_position(perp, perp_sim, side="BUY", amount="0.002")
+    await eventually(lambda: PAIR in perp.account_positions)
+    await open_position(perp, perp_sim, side="SELL", amount="0.001", position_action=PositionAction.CLOSE)
+    assert order_posts(perp_sim)[-1]["reduceOnly"] == "true"
+    await eventually(lambda: perp.account_positions.get(PAIR) is not None
+                     and perp.account_positions[PAIR].amount == Decimal("0.001"))
+    # an opening order of the same size is still refused locally
+    oid = perp.sell(PAIR, Decimal("0.001"), OrderType.LIMIT, best(perp, True), position_action=PositionAction.OPEN)
+    failure = (await perp.event_log.wait_for(MarketEvent.OrderFailure))[0]
+    assert failure.order_id == oid and "notional" in failure.error_message.lower()
+    assert perp.trading_rules[PAIR].min_notional_size == Decimal("100")

@@ -71,6 +71,7 @@ UNKNOWN_ORDER_ERROR_CODE = -2011
 TIMESTAMP_ERROR_CODE = -1021
 LISTEN_KEY_NOT_EXIST_CODE = -1125
 NO_NEED_TO_CHANGE_POSITION_SIDE = -4059
+POSITION_SIDE_NOT_MATCH = -4061
 UNKNOWN_OUTCOME_CODES = frozenset({-1007, -1006})
 
 # Rate limits: futures publishes two order-count windows (10 s and 1 min) and one weight pool.

@@ -318,7 +318,25 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
             self._schedule_failure(order_id, trading_pair, order_type, trade_type, amount, price, reason)
             return None
         kwargs["_perpetual"] = (self.get_leverage(trading_pair), action)
-        return super()._prepare_order(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
+        rules = self._trading_rules
+        rule = rules.get(trading_pair)
+        if action is not PositionAction.CLOSE or rule is None or rule.min_notional_size == 0:
+            return super()._prepare_order(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
+        # Binance exempts closing orders from MIN_NOTIONAL ("unless you choose reduce only"): a small
+        # leftover position must stay closable. Checked with the rule minus the notional (synchronous:
+        # nothing else can see the swap).
+        rules[trading_pair] = self._closing_rule(rule)
+        try:
+            return super()._prepare_order(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
+        finally:
+            rules[trading_pair] = rule
+
+    @staticmethod
+    def _closing_rule(rule):
+        from exconnect.native.trading_rule import TradingRule
+        data = rule.to_json()
+        data["min_notional_size"] = "0"
+        return TradingRule.from_json(data)
 
     def _order_extra_kwargs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         if "_perpetual" in kwargs:
@@ -356,7 +374,15 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
         return params
 
     async def _place_order(self, order) -> Tuple[OrderUpdate, List[TradeUpdate]]:
-        answer = await self._api_post(CONSTANTS.ORDER_PATH, self._order_params(order), is_auth_required=True)
+        try:
+            answer = await self._api_post(CONSTANTS.ORDER_PATH, self._order_params(order), is_auth_required=True)
+        except RequestRejected as e:
+            if e.code == CONSTANTS.POSITION_SIDE_NOT_MATCH:
+                # The mode was changed elsewhere: re-read it (not ready until then) and let this fail.
+                _log.warning("Position mode changed outside this connector; reading it again.")
+                self._position_mode_initialized = False
+                self._poll_notifier.set()
+            raise
         try:
             update = self._order_update_from_rest(order, answer, answer.get("updateTime"))
         except UnknownOutcomeError:
