@@ -164,6 +164,52 @@ def test_trade_messages(benchmark):
     benchmark.extra_info["messages_per_s"] = round(n / secs)
 
 
+def http_orders_separate_process(n: int = 3000, conc: int = 16) -> float:
+    """Orders/s against ``python -m exconnect.sim`` (uvloop) in its own process: server cost alone."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cfg = {"rate_limits": {"orders_per_10s": 10**9, "orders_per_day": 10**9, "weight_per_minute": 10**9},
+           "book_levels": 1000, "futures_symbols": []}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(cfg, fh)
+    proc = subprocess.Popen([sys.executable, "-m", "exconnect.sim", "--port", str(port), "--futures-port", "0",
+                             "--no-market-activity", "--config", fh.name], stdout=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()                      # URLs printed: the server is up
+
+        async def run():
+            conn = aiohttp.TCPConnector(limit=conc)
+            async with aiohttp.ClientSession(connector=conn, headers={"X-MBX-APIKEY": "sim-key"}) as s:
+                sem = asyncio.Semaphore(conc)
+                url = f"http://127.0.0.1:{port}/api/v3/order"
+
+                async def one(i):
+                    side = "BUY" if i % 2 else "SELL"
+                    body = _sign({"symbol": "BTCUSDT", "side": side, "type": "LIMIT", "timeInForce": "GTC",
+                                  "quantity": "0.001", "price": "59000" if side == "BUY" else "61000",
+                                  "newOrderRespType": "ACK", "timestamp": int(time.time() * 1000)})
+                    async with sem:
+                        async with s.post(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}) as r:
+                            assert r.status == 200, await r.text()
+                            await r.read()
+                t0 = time.perf_counter()
+                await asyncio.gather(*(one(i) for i in range(n)))
+                return n / (time.perf_counter() - t0)
+        return _run(run())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        os.unlink(fh.name)
+
+
 if __name__ == "__main__":
     orders = _engine_orders(N_ENGINE)
     t0 = time.perf_counter()
@@ -173,6 +219,7 @@ if __name__ == "__main__":
     print(f"spot venue       {n / s:>10,.0f} orders/s  (filters, locks, settlement, events)")
     n, s = _run(_http_round(N_HTTP, HTTP_CONCURRENCY))
     print(f"HTTP POST order  {n / s:>10,.0f} orders/s  ({HTTP_CONCURRENCY} connections, signed, ACK)")
+    print(f"HTTP POST order  {http_orders_separate_process():>10,.0f} orders/s  (server in its own process, uvloop, 16 connections)")
     n, s = _run(_ws_round("depth@100ms", WS_SUBSCRIBERS, WS_EVENTS))
     print(f"depth diffs      {n / s:>10,.0f} messages/s delivered ({WS_SUBSCRIBERS} subscribers)")
     n, s = _run(_ws_round("trade", WS_SUBSCRIBERS, WS_EVENTS))
