@@ -18,3 +18,6 @@ async def test_ready_with_rules_book_funding_and_mode(perp):
     assert perp.position_mode is PositionMode.ONEWAY
     assert perp.account_positions == {}
     assert perp.get_balance("USDT") > 0
+    assert perp.get_buy_collateral_token(PAIR) == perp.get_sell_collateral_token(PAIR) == "USDT"
+    assert perp.funding_payment_span == [0, 0] and perp.supported_position_modes() == [PositionMode.ONEWAY,
+                                                                                      PositionMode.HEDGE]

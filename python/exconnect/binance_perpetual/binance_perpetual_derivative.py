@@ -147,6 +147,12 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
     def get_leverage(self, trading_pair: str) -> int:
         return self._perpetual.get_leverage(trading_pair)
 
+    def get_buy_collateral_token(self, trading_pair: str) -> str:
+        return self._rule(trading_pair).buy_order_collateral_token
+
+    def get_sell_collateral_token(self, trading_pair: str) -> str:
+        return self._rule(trading_pair).sell_order_collateral_token
+
     @property
     def funding_payment_span(self) -> List[int]:
         return self._perpetual.funding_payment_span

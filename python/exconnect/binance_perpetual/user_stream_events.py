@@ -18,8 +18,8 @@ _log = logging.getLogger("exconnect.binance_perpetual.binance_perpetual_derivati
 
 
 class UserStreamEventsMixin:
-    BALANCE_REFRESH_DELAY = 0.2
-    # ------------------------------------------------------------------ user stream
+    BALANCE_REFRESH_DELAY = 0.2     # seconds after an ACCOUNT_UPDATE before the available margin is read
+
     async def _user_stream_event_listener(self) -> None:
         queue = self._user_stream_tracker.user_stream
         while True:
