@@ -115,3 +115,29 @@ async def test_clock_skew(sim, client):
     assert server - int(time.time() * 1000) > 25_000
     r = await client.get("/api/v3/account", signed=True, timestamp=server)
     assert r.status == 200
+
+
+async def test_server_shutdown_announced_then_dropped(sim, session):
+    raw = await session.ws_connect(f"{sim.spot_ws_url}/ws/btcusdt@trade")
+    comb = await session.ws_connect(f"{sim.spot_ws_url}/stream?streams=btcusdt@trade")
+    api = await session.ws_connect(f"{sim.spot_ws_url}/ws-api/v3")
+    assert sim.faults.server_shutdown(close_after_s=0.2) == 3
+    assert (await recv_json(raw))["e"] == "serverShutdown"
+    assert (await recv_json(comb))["stream"] == "!serverShutdown"
+    assert (await recv_json(api))["event"]["e"] == "serverShutdown"
+    msg = await asyncio.wait_for(raw.receive(), 5)
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+
+
+async def test_incoming_message_limit(session):
+    async with Simulator(make_config(ws_max_incoming_per_s=5)) as sim:
+        async with session.ws_connect(f"{sim.spot_ws_url}/ws") as ws:
+            for i in range(10):
+                await ws.send_str(f'{{"method":"LIST_SUBSCRIPTIONS","id":{i}}}')
+            got = []
+            while True:
+                msg = await asyncio.wait_for(ws.receive(), 5)
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                got.append(msg.data)
+            assert len(got) == 5 and ws.close_code == 1008

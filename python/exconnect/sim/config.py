@@ -126,6 +126,9 @@ class SimConfig:
     futures_port: int = 0
     ws_lifetime_s: float = 24 * 3600
     ws_ping_interval_s: float = 20.0
+    #: incoming frames per second a market-stream connection may send (Binance: 5, then it is
+    #: disconnected); 0 = unlimited (default, so bursts of SUBSCRIBEs in tests are fine)
+    ws_max_incoming_per_s: float = 0
     listen_key_ttl_s: float = 3600.0
     depth_interval_ms: int = 100
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)

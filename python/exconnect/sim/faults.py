@@ -57,6 +57,25 @@ class FaultInjector:
         """Abort live WebSocket connections (``kind``: "market", "user", "api" or all); returns count."""
         return sum(h.drop_all(kind) for h in self._hubs)
 
+    def server_shutdown(self, close_after_s: float | None = None) -> int:
+        """Announce ``serverShutdown`` on every WebSocket (market: bare or ``!serverShutdown`` on
+        combined connections; WS API: ``{"event": {...}}``), then abort them after ``close_after_s``."""
+        import asyncio
+        n = 0
+        for hub in self._hubs:
+            for conn in list(hub.connections):
+                ev = {"e": "serverShutdown", "E": self._clock.now_ms()}
+                if conn.kind == "api":
+                    conn.send_json({"event": ev})
+                elif conn.combined:
+                    conn.send_json({"stream": "!serverShutdown", "data": ev})
+                else:
+                    conn.send_json(ev)
+                n += 1
+                if close_after_s is not None:
+                    asyncio.get_running_loop().call_later(close_after_s, conn.abort)
+        return n
+
     def depth_gap(self, symbol: str) -> None:
         """Drop the next diff-depth batch of ``symbol`` on every depth stream (U jumps past u+1)."""
         for p in self._depth_publishers:

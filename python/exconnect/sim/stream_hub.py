@@ -82,6 +82,11 @@ class WsConnection:
             transport.abort()
 
     async def close(self, code: int = 1000, message: bytes = b"") -> None:
+        """Close cleanly: what is already queued is sent first (up to ~1 s), then the close frame."""
+        for _ in range(100):
+            if not self._queue or self.closed or self._writer is None:
+                break
+            await asyncio.sleep(0.01)
         self.closed = True
         self._wakeup.set()
         try:

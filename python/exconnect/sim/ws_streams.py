@@ -9,6 +9,7 @@ clients use. Behaviour, as on Binance:
 * ``?listenKey=<k>`` subscribes the key (futures ``/private/ws?listenKey=``);
 * JSON control frames: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY/GET_PROPERTY
   ``combined``; bad requests get ``{"error":{"code":2|3,"msg":..},"id":..}`` and the connection stays;
+* more than ``ws_max_incoming_per_s`` incoming frames in a second (if set) → closed, code 1008;
 * server pings every ``ws_ping_interval_s`` (aiohttp heartbeat: no pong → closed), server-side
   close after ``ws_lifetime_s``.
 """
@@ -63,8 +64,19 @@ def stream_handler(sim, hub: StreamHub, *, combined: bool, is_listen_key: Callab
         conn.start()
         lifetime = asyncio.get_running_loop().call_later(
             sim.config.ws_lifetime_s, lambda: asyncio.ensure_future(conn.close(1000, b"connection lifetime reached")))
+        limit = sim.config.ws_max_incoming_per_s
+        window_start, window_count = 0.0, 0
+        loop = asyncio.get_running_loop()
         try:
             async for msg in ws:
+                if limit:
+                    now = loop.time()
+                    if now - window_start >= 1.0:
+                        window_start, window_count = now, 0
+                    window_count += 1
+                    if window_count > limit:
+                        await conn.close(1008, b"Too many requests")
+                        break
                 if msg.type == WSMsgType.TEXT:
                     sim.ws_log.append({"time": sim.clock.now_ms(), "path": request.path, "data": msg.data})
                     _control(conn, hub, msg.data, is_listen_key)
