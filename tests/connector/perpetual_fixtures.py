@@ -1,5 +1,4 @@
 """Fixtures for the perpetual connector tests: a quiet simulator and a connector on its futures port."""
-import asyncio
 from decimal import Decimal
 
 import pytest
@@ -71,7 +70,7 @@ async def open_position(conn, sim, side="BUY", amount="0.01", **kw):
 
 
 __all__ = ["PAIR", "SYMBOL", "make_perpetual", "perp_sim", "perp", "best", "open_position", "eventually",
-           "asyncio"]
+           "order_posts"]
 
 
 def order_posts(sim):

@@ -141,3 +141,12 @@ async def test_float_amount_refused(connector):
     import pytest
     with pytest.raises(TypeError):
         connector.buy(PAIR, 0.01, OrderType.LIMIT, Decimal("1"))
+
+
+def test_buy_outside_event_loop_is_a_clear_error(sim, tmp_path):
+    import pytest
+    from connector_helpers import make_connector
+    conn = make_connector(sim, tmp_path)
+    with pytest.raises(RuntimeError, match="event loop"):
+        conn.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal("100"))
+    assert conn.in_flight_orders == {}

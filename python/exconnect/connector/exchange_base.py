@@ -407,6 +407,10 @@ class ExchangeBase(PubSub):
         price = _NaN if price is None else (price if isinstance(price, Decimal) else to_decimal(price, "price"))
         if not isinstance(order_type, OrderType):
             raise TypeError(f"order_type must be an OrderType, got {order_type!r}")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("buy()/sell() must be called from the event loop the connector runs on") from None
         order_id = self._new_client_order_id(is_buy, trading_pair)
         trade_type = TradeType.BUY if is_buy else TradeType.SELL
         order = self._prepare_order(order_id, trading_pair, amount, trade_type, order_type, price, **kwargs)
