@@ -117,3 +117,12 @@ async def test_order_rate_limit(session):
         assert r.status == 429 and r.body["code"] == -1015 and "Retry-After" in r.headers
         info = (await c.get("/api/v3/exchangeInfo")).body["rateLimits"]
         assert {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 2} in info
+
+
+async def test_filled_orders_give_their_order_count_back(session):
+    cfg = make_config(rate_limits=RateLimitConfig(orders_per_10s=2))
+    async with Simulator(cfg) as sim:
+        c = RestClient(session, sim.spot_url)
+        for _ in range(5):       # market orders fill at once: the unfilled count never reaches 2
+            r = await c.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
+            assert r.status == 200 and r.headers["X-MBX-ORDER-COUNT-10S"] == "1"

@@ -126,6 +126,13 @@ class RateLimiter:
         a.count, b.count = ca + 1, cb + 1
         return a.count, b.count
 
+    def order_filled(self, account_id: int) -> None:
+        """Binance's unfilled-order count: an order's first fill gives its count back."""
+        for windows in (self._orders_10s, self._orders_1d):
+            w = windows.get(account_id)
+            if w is not None and w.count > 0:
+                w.count -= 1
+
     def exchange_info_limits(self) -> list[dict]:
         c = self.cfg
         return [

@@ -357,6 +357,8 @@ class SpotVenue:
                     acct.free[info.base] -= f.qty
                 acct.free[info.quote] += f.quote - fee
                 fee_asset = info.quote
+            if not rec.executed:
+                self.sim.spot_rest.limiter.order_filled(rec.account_id)
             rec.executed += f.qty
             rec.cum_quote += f.quote
             rec.update_time = now
