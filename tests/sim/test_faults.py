@@ -65,7 +65,8 @@ async def test_fault_path_filter_and_rates(session):
 
 
 async def test_rest_delay_still_answers(sim, client):
-    sim.faults.rest_delay_ms = 50
+    sim.faults.rest_delay = 0.05
+    assert sim.faults.rest_delay_ms == 50
     assert (await client.get("/api/v3/ping")).status == 200
 
 

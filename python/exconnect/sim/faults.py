@@ -52,6 +52,15 @@ class FaultInjector:
         """Shift the exchange's clock (server time, recvWindow checks, event times) by ``value`` ms."""
         self._clock.skew_ms = int(value)
 
+    @property
+    def rest_delay(self) -> float:
+        """REST answer delay in seconds (contract name; ``rest_delay_ms`` is the same switch in ms)."""
+        return self.rest_delay_ms / 1000
+
+    @rest_delay.setter
+    def rest_delay(self, seconds: float) -> None:
+        self.rest_delay_ms = int(seconds * 1000)
+
     # -- WebSocket -------------------------------------------------------------------------------
     def drop_ws(self, kind: str | None = None) -> int:
         """Abort live WebSocket connections (``kind``: "market", "user", "api" or all); returns count."""
