@@ -554,16 +554,15 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
 
     async def _update_account_positions(self) -> None:
         # A position event that arrives while this request is in flight is newer than its answer:
-        # then the answer is dropped (the next poll is consistent again).
+        # then the answer's positions are dropped (the next poll is consistent again); its leverage
+        # values are still current (position events do not carry leverage).
         seen = self._position_events
         rows = await self._api_get(CONSTANTS.POSITION_RISK_PATH, is_auth_required=True)
-        if seen != self._position_events:
-            return
-        self._process_position_risk(rows)
+        self._process_position_risk(rows, positions=seen == self._position_events)
         self._positions_initialized = True
 
-    def _process_position_risk(self, rows: List[Dict[str, Any]]) -> None:
-        """Replace local positions with the exchange's list (rows of /fapi/v2/positionRisk)."""
+    def _process_position_risk(self, rows: List[Dict[str, Any]], positions: bool = True) -> None:
+        """Leverage per pair and (if ``positions``) the full position list from /fapi/v2/positionRisk."""
         fresh = []
         for r in rows:
             pair = self._trading_pair_symbol_map.get(r.get("symbol"))
@@ -574,7 +573,8 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
                 self._perpetual.set_leverage(pair, leverage)
             fresh.append((pair, PositionSide(r["positionSide"]), Decimal(r["positionAmt"]), Decimal(r["entryPrice"]),
                           Decimal(r["unRealizedProfit"]), leverage))
-        self._perpetual.replace_positions(fresh)
+        if positions:
+            self._perpetual.replace_positions(fresh)
 
     async def _status_polling_once(self) -> None:
         results = await asyncio.gather(super()._status_polling_once(), self._update_account_positions(),
