@@ -252,3 +252,19 @@ async def test_account_endpoint(client, sim):
     assert b["canTrade"] is True and b["permissions"] == ["SPOT"]
     usdt = next(x for x in b["balances"] if x["asset"] == "USDT")
     assert usdt == {"asset": "USDT", "free": "999500.00000000", "locked": "500.00000000"}
+
+
+async def test_history_is_bounded(session):
+    from exconnect.sim import Simulator
+    from sim_helpers import RestClient, make_config
+    async with Simulator(make_config(max_history=10)) as sim:
+        venue = sim.spot
+        for i in range(30):
+            venue.place_order(0, "BTCUSDT", "BUY", "MARKET", qty=P("0.001"))
+        keep = venue.place_order(0, "BTCUSDT", "BUY", "LIMIT", tif="GTC", qty=P("0.001"), price=P("50000")).order
+        acct = venue.accounts[0]
+        assert len(acct.orders) <= 11 and keep.order_id in acct.orders
+        assert len(acct.trades["BTCUSDT"]) <= 11
+        c = RestClient(session, sim.spot_url)
+        r = await c.get("/api/v3/order", {"symbol": "BTCUSDT", "orderId": 1}, signed=True)
+        assert r.body["code"] == -2013

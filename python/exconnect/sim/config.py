@@ -131,6 +131,9 @@ class SimConfig:
     ws_max_incoming_per_s: float = 0
     listen_key_ttl_s: float = 3600.0
     depth_interval_ms: int = 100
+    #: closed orders and own trades kept per account (and symbol) for queries; older ones are
+    #: forgotten (a long paper-trading run must not grow without bound)
+    max_history: int = 200_000
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
     faults: FaultConfig = field(default_factory=FaultConfig)
 

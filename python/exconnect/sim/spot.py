@@ -139,6 +139,7 @@ class SpotVenue:
         self._rng = random.Random(cfg.seed)
         self.agents = MarketAgents(self, cfg, random.Random(cfg.seed * 7919 + 1))
         self.orders_accepted = 0
+        self.max_history = cfg.max_history
         from . import spot_rest, ws_api
         spot_rest.add_routes(sim, self)
         ws_api.add_routes(sim, self)
@@ -270,6 +271,8 @@ class SpotVenue:
         rec.engine = eo
         acct.orders[oid] = rec
         acct.last_by_client_id[(symbol, client_order_id)] = rec
+        if len(acct.orders) > self.max_history * 1.1:
+            self._trim_history(acct)
         self.orders_accepted += 1
         if lock:
             acct.free[asset] -= lock
@@ -308,6 +311,22 @@ class SpotVenue:
         self._after_book_op(symbol, result.fills, is_buy)
         self._account_positions(changed, now)
         return PlaceResult(rec, fills_out, now)
+
+    def _trim_history(self, acct: SpotAccount) -> None:
+        """Forget the oldest closed orders and own trades beyond ``max_history`` (amortised)."""
+        excess = len(acct.orders) - self.max_history
+        for oid in list(acct.orders):
+            if excess <= 0:
+                break
+            rec = acct.orders[oid]
+            if not rec.is_open:
+                del acct.orders[oid]
+                if acct.last_by_client_id.get((rec.symbol, rec.client_order_id)) is rec:
+                    del acct.last_by_client_id[(rec.symbol, rec.client_order_id)]
+                excess -= 1
+        for sym, trades in acct.trades.items():
+            if len(trades) > self.max_history:
+                del trades[: len(trades) - self.max_history]
 
     def _quote_done(self, rec: SpotOrder) -> bool:
         """A quoteOrderQty market order is FILLED when what is left can't buy one step."""
