@@ -159,22 +159,33 @@ cdef class OrderBook:
         return 0
 
     cdef int _check_symbol(self, const char *buf, Py_ssize_t n) except -1:
-        cdef bytes got
-        cdef size_t k = 0
+        cdef const char *sym
+        cdef size_t k = 0, i
+        cdef const char *want
+        cdef char ch
         if self._symbol_key is None:
             return 0
         if self._msg.has & BP_HAS_SYMBOL:
-            got = self._msg.symbol[:self._msg.symbol_len]
+            sym, k = self._msg.symbol, self._msg.symbol_len
         elif self._msg.has & BP_HAS_STREAM:
-            while k < self._msg.stream_len and self._msg.stream[k] != b'@':
+            sym = self._msg.stream
+            while k < self._msg.stream_len and sym[k] != b'@':
                 k += 1
-            got = self._msg.stream[:k]
         else:
             return 0
-        if got.upper() != self._symbol_key:
-            raise ValueError(f"frame for symbol {got.decode('utf-8', 'replace')!r} applied to the "
-                             f"{self.symbol!r} book")
-        return 0
+        # compare without allocating: ASCII upper-case of the frame's bytes vs the key
+        want = PyBytes_AS_STRING(self._symbol_key)
+        if k == <size_t>PyBytes_GET_SIZE(self._symbol_key):
+            for i in range(k):
+                ch = sym[i]
+                if b'a' <= ch <= b'z':
+                    ch = ch - 32
+                if ch != want[i]:
+                    break
+            else:
+                return 0
+        got = sym[:k].decode("utf-8", "replace")
+        raise ValueError(f"frame for symbol {got!r} applied to the {self.symbol!r} book")
 
     cdef int _raise_parse(self, int st, const char *buf, Py_ssize_t n, str what) except -1:
         cdef size_t at = self._msg.err_offset

@@ -437,10 +437,17 @@ static int parse_object(cur *c, bp_depth *m, int top, int expect, int ps, int ss
         const char *k;
         size_t kn;
         ws(c);
-        if (peek(c) != '"') return fail(c, BP_ERR_SYNTAX);
         const char *kat = c->p;
-        if (scan_string(c, &k, &kn) != BP_OK) return c->status;
-        if (!eat(c, ':')) return fail(c, BP_ERR_SYNTAX);
+        if (c->end - c->p >= 4 && c->p[0] == '"' && c->p[2] == '"' && c->p[3] == ':' && c->p[1] != '\\' && c->p[1] != '"' &&
+            (unsigned char)c->p[1] >= 0x20) {
+            k = c->p + 1; /* one-letter keys are most of Binance's: "e","E","s","U","u","b","a" */
+            kn = 1;
+            c->p += 4;
+        } else {
+            if (peek(c) != '"') return fail(c, BP_ERR_SYNTAX);
+            if (scan_string(c, &k, &kn) != BP_OK) return c->status;
+            if (!eat(c, ':')) return fail(c, BP_ERR_SYNTAX);
+        }
         ws(c);
         const char *vat = c->p;
         int st = BP_OK;

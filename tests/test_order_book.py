@@ -145,6 +145,8 @@ def test_wrong_symbol_refused():
     (b'{"e":"depthUpdate","U":1001,"u":1004,"b":[],"a":[],"z":' + b"[" * 100 + b"]" * 100 + b"}", "nested"),
     (b'{"stream":"btcusdt@depth","e":"depthUpdate","data":{"e":"depthUpdate","U":1001,"u":1004,"b":[],"a":[]}}',
      "twice"),
+    (b'{"e":"depthUpdate",""":1,"U":1001,"u":1004,"b":[],"a":[]}', "malformed"),
+    (b'{"e":"depthUpdate","\\":1,"U":1001,"u":1004,"b":[],"a":[]}', "malformed"),
     (b"", "malformed"),
     (b"[]", "malformed"),
 ])
