@@ -1,7 +1,8 @@
 """Crash recovery of a perpetual run: a child process trades against the simulator (this process),
 is SIGKILLed mid-run, and a restarted child on the same data folder recovers. Afterwards the local
 fill log equals the exchange's userTrades exactly, every funding payment since the first start is
-recorded once, and no fill or payment was announced twice across the two runs."""
+recorded once, no fill or payment was announced twice across the two runs, and the restarted run
+holds the exchange's position."""
 import asyncio
 import os
 import signal
@@ -54,6 +55,8 @@ CHILD = textwrap.dedent('''
             await conn.cancel_all(10)
             await conn._status_polling_once()
             await conn._update_funding_payments()
+            for key, pos in conn.account_positions.items():
+                out("POSITION", key, pos.amount, pos.entry_price)
             out("DONE", len(conn.in_flight_orders))
             await conn.stop()
 
@@ -140,5 +143,9 @@ async def test_sigkill_mid_run_then_restart_recovers_fills_and_funding_exactly_o
     # the second run announced exactly what the first had not recorded
     fills = first.ids("FILL") + second.ids("FILL")
     assert len(fills) == len(set(fills)) and set(fills) <= {t for t, _ in trades}
+    # the restarted run knows the position the exchange holds
+    pos = futures.accounts[0].position(SYMBOL, "BOTH")
+    reported = {p[1]: (Decimal(p[2]), Decimal(p[3])) for p in second.lines if p[0] == "POSITION"}
+    assert reported == {"BTC-USDT": (Decimal(pos.amount) / 10 ** 8, Decimal(pos.entry_price) / 10 ** 8)}
     announced_funding = first.count("FUNDING") + second.count("FUNDING")
     assert first.count("FUNDING") >= 1 and second.count("FUNDING") >= 1 and announced_funding <= len(payments)
