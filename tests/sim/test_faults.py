@@ -47,6 +47,16 @@ async def test_rest_errors_and_timeouts_next(sim, client):
     assert (await client.get("/api/v3/ping")).status == 200
 
 
+async def test_custom_error_answer(sim, client):
+    sim.faults.rest_fault_path = "/api/v3/order"
+    sim.faults.rest_errors_next(1, status=400, code=-1021, msg="Timestamp for this request is outside of the recvWindow.")
+    assert (await client.get("/api/v3/ping")).status == 200          # other paths untouched
+    r = await client.get("/api/v3/order", {"symbol": "BTCUSDT", "orderId": 1}, signed=True)
+    assert (r.status, r.body["code"]) == (400, -1021)
+    r = await client.get("/api/v3/order", {"symbol": "BTCUSDT", "orderId": 1}, signed=True)
+    assert r.body["code"] == -2013
+
+
 async def test_rest_error_not_executed(sim, client):
     sim.faults.rest_errors_next(1)
     r = await client.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001", price="50000")

@@ -25,6 +25,7 @@ class FaultInjector:
         self.duplicate_user_events_rate = cfg.duplicate_user_events_rate
         self.reorder_user_events = cfg.reorder_user_events
         self.rest_error_status = 503
+        self.rest_error_body = {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
         self.rest_fault_path = ""
         self.clock_skew_ms = cfg.clock_skew_ms
         self._rest_errors_next = 0
@@ -91,10 +92,13 @@ class FaultInjector:
             p.inject_gap(symbol.upper())
 
     # -- REST ------------------------------------------------------------------------------------
-    def rest_errors_next(self, n: int = 1, status: int = 503) -> None:
-        """The next ``n`` REST calls are answered with HTTP ``status`` (5xx) and not executed."""
+    def rest_errors_next(self, n: int = 1, status: int = 503, code: int = -1001,
+                         msg: str = "Internal error; unable to process your request. Please try again.") -> None:
+        """The next ``n`` REST calls (matching ``rest_fault_path``) are answered with HTTP ``status``
+        and ``{"code": code, "msg": msg}`` and not executed (also 4xx, e.g. 400/-1021 or 401/-2015)."""
         self._rest_errors_next += n
         self.rest_error_status = status
+        self.rest_error_body = {"code": code, "msg": msg}
 
     def rest_timeouts_next(self, n: int = 1) -> None:
         """The next ``n`` REST calls are never answered (the client times out); not executed."""

@@ -152,8 +152,7 @@ class RestApi:
                 await sim.stopping.wait()      # never answer (until the simulator stops)
                 return json_response(errors.unknown().body(), 503)
             if fault == "error":
-                status = sim.faults.rest_error_status
-                return json_response({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}, status)
+                return json_response(sim.faults.rest_error_body, sim.faults.rest_error_status)
             if sim.faults.rest_delay_ms:
                 await asyncio.sleep(sim.faults.rest_delay_ms / 1000)
             headers: dict[str, str] = {}
