@@ -267,7 +267,9 @@ class OrderBookRef:
         if not isinstance(msg, dict):
             raise ValueError("not an object")
         if "data" in msg:
-            if set(msg) - {"stream", "data"} or not isinstance(msg["data"], dict):
+            # an envelope carries the payload only under "data"; other unknown keys are ignored
+            payload_keys = {"e", "E", "T", "s", "U", "u", "pu", "b", "a", "bids", "asks", "lastUpdateId"}
+            if set(msg) & payload_keys or not isinstance(msg["data"], dict):
                 raise ValueError("bad envelope")
             msg = msg["data"]
         return msg
