@@ -89,7 +89,8 @@ async def recv_json(ws, predicate=lambda m: True, timeout: float = 5.0):
 def make_config(**overrides) -> SimConfig:
     """Still market, seed 7; spot only unless ``futures_symbols`` is given (keeps spot tests fast)."""
     overrides.setdefault("futures_symbols", [])
-    return SimConfig.default(seed=7, market_activity=False, **overrides)
+    overrides.setdefault("market_activity", False)
+    return SimConfig.default(seed=7, **overrides)
 
 
 

@@ -156,3 +156,38 @@ async def test_ticker_and_kline_streams(sim, session, stream, event):
             assert m["k"]["i"] == "1m" and m["k"]["n"] >= 1 and P(m["k"]["v"]) == P("0.05")
         else:
             assert P(m["v"]) == P("0.05") and P(m["c"]) > 0
+
+
+async def test_depth_sync_under_market_activity(session):
+    """Busy market (agents at 200 actions/s): the U/u chain never breaks and the rebuilt book is exact."""
+    cfg = make_config(market_activity=True, activity_rate=200)
+    async with Simulator(cfg) as sim:
+        async with session.ws_connect(f"{sim.spot_ws_url}/ws/btcusdt@depth@100ms") as ws:
+            first = await recv_json(ws, is_depth)
+            async with session.get(f"{sim.spot_url}/api/v3/depth?symbol=BTCUSDT&limit=5000") as r:
+                snap = await r.json()
+            last = snap["lastUpdateId"]
+            assert last >= first["U"] - 1
+            bids = {p: q for p, q in snap["bids"]}
+            asks = {p: q for p, q in snap["asks"]}
+            prev_u = first["u"]
+            applied = 0
+            stopped = False
+            while True:
+                ev = await recv_json(ws, is_depth, timeout=5)
+                assert ev["U"] == prev_u + 1
+                prev_u = ev["u"]
+                if ev["u"] > last:
+                    assert ev["U"] <= last + 1
+                    apply(bids, ev["b"])
+                    apply(asks, ev["a"])
+                    last = ev["u"]
+                    applied += 1
+                if applied >= 15 and not stopped:
+                    await sim.spot.agents.stop()          # freeze the market, then catch up
+                    stopped = True
+                if stopped and last == sim.spot.books["BTCUSDT"].update_id:
+                    break
+            want_b, want_a = sim.spot.books["BTCUSDT"].depth(5000)
+            assert sorted(((P(p), P(q)) for p, q in bids.items()), reverse=True) == want_b
+            assert sorted((P(p), P(q)) for p, q in asks.items()) == want_a
