@@ -78,12 +78,23 @@ async def test_rejected_order_fails_once_and_is_untracked(perp, perp_sim):
     assert oid not in perp.in_flight_orders and not perp.event_log[MarketEvent.SellOrderCreated]
 
 
+async def test_503_internal_error_is_a_definite_failure(perp, perp_sim):
+    # "Internal error; unable to process your request." on a 503: not executed (Binance futures rules)
+    perp_sim.faults.rest_fault_path = "/fapi/v1/order"
+    perp_sim.faults.rest_errors_next(1, status=503)
+    oid = perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, True) - Decimal("5"))
+    failure = (await perp.event_log.wait_for(MarketEvent.OrderFailure))[0]
+    assert failure.order_id == oid and "Internal error" in failure.error_message
+    assert oid not in perp.order_tracker.all_updatable_orders
+    assert not any(e["method"] == "GET" and e["path"] == "/fapi/v1/order" for e in perp_sim.request_log)
+
+
 async def test_5xx_not_placed_stays_tracked_then_lost(perp_sim, tmp_path):
     conn = make_perpetual(perp_sim, tmp_path, lost_order_count_limit=1)
     await conn.start(timeout=20)
     try:
         perp_sim.faults.rest_fault_path = "/fapi/v1/order"
-        perp_sim.faults.rest_errors_next(1, status=503)            # answered 503, not executed
+        perp_sim.faults.rest_errors_next(1, status=504)            # gateway timeout: fate unknown
         oid = conn.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(conn, True) - Decimal("5"))
         await eventually(lambda: any(e["method"] == "GET" and e["path"] == "/fapi/v1/order"
                                      for e in perp_sim.request_log))

@@ -73,6 +73,8 @@ LISTEN_KEY_NOT_EXIST_CODE = -1125
 NO_NEED_TO_CHANGE_POSITION_SIDE = -4059
 POSITION_SIDE_NOT_MATCH = -4061
 UNKNOWN_OUTCOME_CODES = frozenset({-1007, -1006})
+SYSTEM_THROTTLED = -1008
+DEFINITE_503_MESSAGES = ("Service Unavailable", "Internal error; unable to process your request")
 
 # Rate limits: futures publishes two order-count windows (10 s and 1 min) and one weight pool.
 REQUEST_WEIGHT = "REQUEST_WEIGHT"

@@ -48,6 +48,16 @@ _log = logging.getLogger(__name__)
 _ZERO = Decimal(0)
 
 
+def _is_definite_503_failure(e: UnknownOutcomeError) -> bool:
+    """Binance futures tells its 503s apart: only "Unknown error, please check your request or try
+    again later." leaves the order's fate unknown; "Service Unavailable.", "Internal error; unable to
+    process your request." and -1008 (system throttling) mean it was not executed."""
+    if e.status != 503:
+        return False
+    msg = e.msg if isinstance(e.msg, str) else ""
+    return e.code == CONSTANTS.SYSTEM_THROTTLED or msg.startswith(CONSTANTS.DEFINITE_503_MESSAGES)
+
+
 class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, BinanceExchange):
     DEFAULT_FEE_SCHEMA = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.0002"),
                                         taker_percent_fee_decimal=Decimal("0.0005"),
@@ -382,6 +392,10 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
     async def _place_order(self, order) -> Tuple[OrderUpdate, List[TradeUpdate]]:
         try:
             answer = await self._api_post(CONSTANTS.ORDER_PATH, self._order_params(order), is_auth_required=True)
+        except UnknownOutcomeError as e:
+            if _is_definite_503_failure(e):
+                raise RequestRejected(str(e), status=e.status, code=e.code, msg=e.msg, url=e.url, body=e.body) from e
+            raise
         except RequestRejected as e:
             if e.code == CONSTANTS.POSITION_SIDE_NOT_MATCH:
                 # The mode was changed elsewhere: re-read it (not ready until then) and let this fail.
