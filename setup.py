@@ -14,6 +14,7 @@ import os
 
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
+from setuptools.command.build_py import build_py as _build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORE_SOURCES = sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, "core", "*.c")))
@@ -55,7 +56,20 @@ for pyx in sorted(glob.glob(os.path.join(HERE, "bindings", "*.pyx"))):
         )
     )
 
+class build_py(_build_py):
+    """Also ship core/*.h as exconnect/native/include/, so third-party Cython that cimports our
+    .pxd files compiles against an installed wheel (see exconnect.native.get_include())."""
+
+    def run(self):
+        super().run()
+        dest = os.path.join(self.build_lib, "exconnect", "native", "include")
+        os.makedirs(dest, exist_ok=True)
+        for header in glob.glob(os.path.join(HERE, "core", "*.h")):
+            self.copy_file(header, os.path.join(dest, os.path.basename(header)))
+
+
 setup(
+    cmdclass={"build_py": build_py},
     packages=find_packages("python") + ["exconnect.native"],
     package_dir={"exconnect": "python/exconnect", "exconnect.native": "bindings"},
     package_data={"exconnect.native": ["*.pxd", "*.pyi", "py.typed"], "exconnect": ["py.typed", "data/*"]},
