@@ -66,6 +66,25 @@ def test_spot_first_diff_must_span_snapshot_id():
     assert book.apply_binance_depth(spanning) == DEPTH_STALE      # replayed frame
 
 
+def test_spot_later_frames_follow_the_official_overlap_rule():
+    # §1.8 step 6: apply when U <= id+1 <= u; in steady state that is U == previous u + 1,
+    # and a frame overlapping the book (U <= id < u) is applied too (absolute quantities)
+    book = spot_book()
+    assert book.apply_binance_depth(SPOT_DIFFS[1]) == DEPTH_APPLIED          # 1001..1004
+    overlap = b'{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1003,"u":1006,"b":[["59000.00","1"]],"a":[]}'
+    assert book.apply_binance_depth(overlap) == DEPTH_APPLIED and book.sequence_id == 1006
+    skip = b'{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1008,"u":1009,"b":[],"a":[]}'
+    assert book.apply_binance_depth(skip) == DEPTH_GAP
+
+
+def test_futures_duplicate_frame_is_stale_not_a_gap():
+    book = OrderBook(1, 3, futures=True)
+    book.apply_binance_snapshot(FUT_SNAPSHOT)
+    assert book.apply_binance_depth(FUT_DIFFS[0]) == DEPTH_APPLIED
+    assert book.apply_binance_depth(FUT_DIFFS[0]) == DEPTH_STALE
+    assert book.in_sync and book.apply_binance_depth(FUT_DIFFS[1]) == DEPTH_APPLIED
+
+
 def test_not_synced_before_any_snapshot():
     book = OrderBook(2, 5)
     assert not book.in_sync
