@@ -12,6 +12,7 @@ All amounts are ints in atoms (1e-8); see ``money.py``. Lock for a BUY limit ord
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import random
@@ -169,8 +170,8 @@ class SpotVenue:
         await self.agents.stop()
         await self.publisher.stop()
         await self.user_streams.stop()
-        for conn in list(self.hub.connections):
-            await conn.close(1001, b"server shutdown")
+        await asyncio.gather(*(conn.close(1001, b"server shutdown") for conn in list(self.hub.connections)),
+                             return_exceptions=True)
 
     # -- lookups ---------------------------------------------------------------------------------
     def is_valid_stream(self, name: str) -> bool:
