@@ -183,3 +183,15 @@ async def test_small_close_below_min_notional_allowed(perp, perp_sim):
     failure = (await perp.event_log.wait_for(MarketEvent.OrderFailure))[0]
     assert failure.order_id == oid and "notional" in failure.error_message.lower()
     assert perp.trading_rules[PAIR].min_notional_size == Decimal("100")
+
+
+async def test_bad_position_action_fails_clearly_without_request(perp, perp_sim):
+    posts = len(order_posts(perp_sim))
+    oid = perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, True) - Decimal("5"), position_action="SIDEWAYS")
+    failure = (await perp.event_log.wait_for(MarketEvent.OrderFailure))[0]
+    assert failure.order_id == oid and "position_action" in failure.error_message
+    assert len(order_posts(perp_sim)) == posts and oid not in perp.in_flight_orders
+    # the string forms of the enum are accepted
+    oid = perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, True) - Decimal("5"), position_action="OPEN")
+    created = (await perp.event_log.wait_for(MarketEvent.BuyOrderCreated))[0]
+    assert created.order_id == oid and created.position == "OPEN"
