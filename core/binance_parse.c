@@ -669,7 +669,9 @@ int bp_seq_check(const bp_seq *q, int futures, int64_t first_id, int64_t final_i
     }
     if (q->first_pending) {
         if (final_id < id) return BP_SEQ_STALE;
-        return first_id <= id ? BP_SEQ_APPLY : BP_SEQ_GAP;
+        /* Binance words it U <= id <= u; futures ids are not contiguous, so a snapshot taken right
+         * after event u=id is continued by a frame with pu == id and U > id: that is no gap. */
+        return (first_id <= id || prev_final_id == id) ? BP_SEQ_APPLY : BP_SEQ_GAP;
     }
     if (final_id <= id) return BP_SEQ_STALE;
     return prev_final_id == id ? BP_SEQ_APPLY : BP_SEQ_GAP;

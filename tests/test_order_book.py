@@ -108,8 +108,8 @@ def test_futures_rules_detected_from_pu_and_first_frame_rules():
     book.apply_binance_snapshot(FUT_SNAPSHOT)
     stale = b'{"e":"depthUpdate","E":1,"T":1,"s":"X","U":4990,"u":5002,"pu":4980,"b":[],"a":[]}'
     assert book.apply_binance_depth(stale) == DEPTH_STALE        # u < lastUpdateId
-    late = b'{"e":"depthUpdate","E":1,"T":1,"s":"X","U":5004,"u":5010,"pu":5003,"b":[],"a":[]}'
-    assert book.apply_binance_depth(late) == DEPTH_GAP            # first must have U <= lastUpdateId
+    late = b'{"e":"depthUpdate","E":1,"T":1,"s":"X","U":5005,"u":5010,"pu":5004,"b":[],"a":[]}'
+    assert book.apply_binance_depth(late) == DEPTH_GAP            # U > lastUpdateId and pu != lastUpdateId
 
 
 def test_futures_book_refuses_later_frame_without_pu():
@@ -378,3 +378,15 @@ def test_constructor_validation():
         OrderBook(19, 8)
     with pytest.raises(TypeError):
         OrderBook(8, 8, symbol=5)
+
+
+def test_futures_first_frame_continuing_the_snapshot_by_pu_is_applied():
+    """Snapshot id equal to the last published u: the next frame has pu == id and U == id + 1.
+    Binance's 'U <= id <= u' wording would call it a gap; the pu chain says it continues exactly."""
+    from exconnect.native.order_book import OrderBook, DEPTH_APPLIED
+    book = OrderBook(futures=True)
+    book.apply_binance_snapshot(b'{"lastUpdateId":2400,"E":1,"T":1,"bids":[["100","1"]],"asks":[["101","1"]]}')
+    frame = (b'{"e":"depthUpdate","E":2,"T":2,"s":"BTCUSDT","U":2401,"u":2412,"pu":2400,'
+             b'"b":[["100.5","2"]],"a":[]}')
+    assert book.apply_binance_depth(frame) == DEPTH_APPLIED
+    assert book.in_sync and book.get_price(False) == Decimal("100.5")

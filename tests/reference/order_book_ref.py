@@ -328,7 +328,8 @@ class OrderBookRef:
         if self._first_pending:
             if u < bid:
                 return DEPTH_STALE
-            return DEPTH_APPLIED if U <= bid else DEPTH_GAP
+            # U <= id <= u (Binance's wording), or the frame continues the snapshot exactly (pu == id)
+            return DEPTH_APPLIED if U <= bid or pu == bid else DEPTH_GAP
         if u <= bid:
             return DEPTH_STALE
         return DEPTH_APPLIED if pu == bid else DEPTH_GAP
