@@ -71,6 +71,7 @@ class ExchangeBase(PubSub):
     TICK_INTERVAL = 1.0
     FILLS_WAIT_TIMEOUT = 5.0               # FILLED reported, trades missing: how long to fetch them
     UNKNOWN_OUTCOME_RECHECK = 1.0          # re-query an order whose placement outcome is unknown
+    LOST_ORDER_CANCEL_INTERVAL: Optional[float] = None   # None: SHORT_POLL_INTERVAL
     DEFAULT_FEE_SCHEMA = TradeFeeSchema()
     IS_CANCEL_REQUEST_SYNCHRONOUS = True
 
@@ -348,7 +349,10 @@ class ExchangeBase(PubSub):
         return self._rule(trading_pair).quantize_order_price(price)
 
     def quantize_order_amount(self, trading_pair: str, amount: Decimal, price: Optional[Decimal] = None) -> Decimal:
-        return self._rule(trading_pair).quantize_order_amount(amount)
+        """Floor to the step; 0 below the minimum size or, when ``price`` is given, below min notional."""
+        if price is None or (isinstance(price, Decimal) and price.is_nan()):
+            return self._rule(trading_pair).quantize_order_amount(amount)
+        return self._rule(trading_pair).quantize_order_amount(amount, price)
 
     async def _trading_rules_polling_loop(self) -> None:
         while True:
@@ -557,7 +561,10 @@ class ExchangeBase(PubSub):
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            if self._is_order_not_found_during_cancelation_error(e):
+            if self._is_order_not_found_during_cancelation_error(e) and cid in self._order_tracker.lost_orders:
+                # Expected for most lost orders; the status poll removes them once confirmed.
+                _log.debug("Lost order %s is unknown to the exchange on cancel.", cid)
+            elif self._is_order_not_found_during_cancelation_error(e):
                 _log.warning("Failed to cancel order %s (order not found)", cid)
                 self._order_tracker.process_order_not_found(cid)
                 # It may have just filled or never existed: ask the exchange now.
@@ -621,6 +628,9 @@ class ExchangeBase(PubSub):
         """Process a status, first fetching trades if the exchange reports more executed than we hold."""
         # Created (with the exchange id, needed to query its trades) before fills, fills before status.
         self._ensure_created(order, update.exchange_order_id, update.update_timestamp)
+        if order.exchange_order_id is None and update.exchange_order_id:
+            # A lost (FAILED) order never acked: its trades can only be fetched by this id.
+            order.update_exchange_order_id(str(update.exchange_order_id))
         executed = (update.misc_updates or {}).get("executed_amount_base")
         if executed is not None and executed > order.executed_amount_base:
             await self._fetch_and_process_trades(order)
@@ -707,14 +717,36 @@ class ExchangeBase(PubSub):
             if isinstance(result, Exception):
                 if self._is_order_not_found_during_status_update_error(result):
                     if cid in tracker.lost_orders:
-                        # A lost order the exchange has never heard of: nothing more will come.
-                        tracker.stop_tracking_order(cid)
+                        # A lost order the exchange has never heard of: nothing more will come
+                        # (a late trade is still attributed by exchange id through the fill log).
+                        _log.info("Lost order %s does not exist on the exchange; no longer tracked.", cid)
+                        tracker.stop_tracking_order(cid, cache=False)
                     else:
                         tracker.process_order_not_found(cid)
                 else:
                     _log.warning("Error fetching status update for the order %s: %s", cid, result)
                 continue
             await self._process_order_update_with_fills(order, result)
+
+    # ==================================================================== lost orders
+    async def _lost_orders_loop(self) -> None:
+        """Keep trying to cancel lost orders: one that does exist after all (read-after-write lag,
+        an answer lost on the way) must not keep resting on the book unwatched."""
+        while True:
+            await asyncio.sleep(self.LOST_ORDER_CANCEL_INTERVAL or self.SHORT_POLL_INTERVAL)
+            try:
+                await self._cancel_lost_orders()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("Unexpected error cancelling lost orders.")
+
+    async def _cancel_lost_orders(self) -> None:
+        """One cancel attempt per lost order. Success ends its tracking (it stays FAILED, no
+        OrderCancelled: its failure event was already sent); a failure leaves it lost."""
+        lost = list(self._order_tracker.lost_orders.values())
+        if lost:
+            await asyncio.gather(*(self._execute_order_cancel(o) for o in lost), return_exceptions=True)
 
     # =================================================================== user stream
     async def _user_stream_event_listener(self) -> None:  # noqa: F811 - documented hook
@@ -738,6 +770,7 @@ class ExchangeBase(PubSub):
         if self._trading_required:
             self._poll_notifier.set()          # first poll right away (also reconciles restored orders)
             self._tasks.append(loop.create_task(self._status_polling_loop()))
+            self._tasks.append(loop.create_task(self._lost_orders_loop()))
             self._user_stream_tracker.start()
             self._tasks.append(loop.create_task(self._user_stream_event_listener()))
 

@@ -137,13 +137,14 @@ class ClientOrderTracker:
         self.remember_exchange_order_id(order.exchange_order_id, order.client_order_id)
         self._save(order)
 
-    def stop_tracking_order(self, client_order_id: str) -> None:
+    def stop_tracking_order(self, client_order_id: str, cache: bool = True) -> None:
+        """Untrack; ``cache`` keeps it findable for late fills for CACHE_TTL seconds."""
         order = self.active_orders.pop(client_order_id, None)
         if order is None:
             order = self.lost_orders.pop(client_order_id, None)
         self._not_found.pop(client_order_id, None)
         self._filled_pending.discard(client_order_id)
-        if order is not None:
+        if order is not None and cache:
             self._cached[client_order_id] = (time.monotonic() + self.CACHE_TTL, order)
             self._expire_cache()
         if self._store is not None:
