@@ -93,3 +93,14 @@ async def test_tickers(client, sim):
     assert r.body["mins"] == 5 and money.parse(r.body["price"]) > 0
     r = await client.get("/api/v3/ticker/price", {"symbol": "DOGEUSDT"})
     assert r.body["code"] == -1121
+
+
+async def test_historical_trades_and_order_rate_limit(client, sim):
+    await sim.spot.take("BTCUSDT", "BUY", "0.3")
+    r = await client.get("/api/v3/historicalTrades", {"symbol": "BTCUSDT", "fromId": 2, "limit": 2}, key=True)
+    assert [t["id"] for t in r.body] == [2, 3]
+    r = await client.get("/api/v3/historicalTrades", {"symbol": "BTCUSDT"})
+    assert r.status == 401
+    await client.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.001", price="50000")
+    r = await client.get("/api/v3/rateLimit/order", signed=True)
+    assert [x["count"] for x in r.body] == [1, 1] and r.body[0]["intervalNum"] == 10

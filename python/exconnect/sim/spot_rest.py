@@ -212,8 +212,12 @@ def add_routes(sim, venue) -> None:
     async def trades(call):
         info = venue.symbol(call.get("symbol"))
         limit = min(call.get_int("limit", 500, lo=1), 1000)
+        from_id = call.get_int("fromId", lo=0)
         tape = venue.publisher.tapes[info.symbol].trades
-        items = list(tape)[-limit:]
+        if from_id is not None:
+            items = [t for t in tape if t.trade_id >= from_id][:limit]
+        else:
+            items = list(tape)[-limit:]
         return [{"id": t.trade_id, "price": T(t.price), "qty": T(t.qty), "quoteQty": T(t.quote),
                  "time": t.time, "isBuyerMaker": t.buyer_maker, "isBestMatch": True} for t in items]
 
@@ -450,6 +454,12 @@ def add_routes(sim, venue) -> None:
         venue.user_streams.close_listen_key(call.require("listenKey"), call.account_id)
         return {}
 
+    async def rate_limit_order(call):
+        c10, c1d = api.limiter.order_counts(call.account_id)
+        cfg = api.limiter.cfg
+        return [{"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": cfg.orders_per_10s, "count": c10},
+                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": cfg.orders_per_day, "count": c1d}]
+
     async def empty_list(call):
         return []
 
@@ -459,6 +469,7 @@ def add_routes(sim, venue) -> None:
     r("GET", "/sapi/v1/margin/allPairs", empty_list, security=USER_STREAM)
     r("GET", "/sapi/v1/margin/isolated/allPairs", empty_list, weight=10, security=SIGNED)
     r("GET", "/sapi/v1/capital/config/getall", empty_list, weight=10, security=SIGNED)
+    r("GET", "/api/v3/rateLimit/order", rate_limit_order, weight=40, security=SIGNED)
     r("GET", "/api/v3/ping", ping)
     r("GET", "/api/v3/time", time_)
     r("GET", "/api/v3/exchangeInfo", exchange_info, weight=20)
