@@ -93,3 +93,17 @@ async def test_bad_recv_window(client, rw):
 async def test_recv_window_with_microseconds(client):
     r = await client.get("/api/v3/account", {"recvWindow": "5000.125"}, signed=True)
     assert r.status == 200
+
+
+async def test_non_ascii_signature_is_a_bad_signature(sim, session, client):
+    import time as _time
+    body = f"symbol=BTCUSDT&timestamp={int(_time.time() * 1000)}&signature=".encode() + "é".encode()
+    async with session.post(sim.spot_url + "/api/v3/order", data=body,
+                            headers={"X-MBX-APIKEY": "sim-key", "Content-Type": "application/x-www-form-urlencoded"}) as r:
+        assert r.status == 400 and (await r.json())["code"] == -1022
+    from sim_helpers import ws_api_call, ws_signed_params
+    async with session.ws_connect(sim.spot_ws_url + "/ws-api/v3") as ws:
+        p = ws_signed_params()
+        p["signature"] = "ü" * 64
+        r = await ws_api_call(ws, "session.logon", p)
+        assert r["error"]["code"] == -1022

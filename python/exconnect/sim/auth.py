@@ -114,7 +114,7 @@ def verify_rest(key: ApiKey, raw_query: bytes, raw_body: bytes, params: dict, cl
     if "timestamp" not in params:
         raise errors.mandatory("timestamp")
     expected = sign(key.api_secret, payload)
-    if not hmac.compare_digest(expected, sig.decode("ascii", "replace").lower()):
+    if not hmac.compare_digest(expected.encode(), sig.lower()):   # bytes: any junk compares, no crash
         raise errors.bad_signature()
     check_timestamp(params, clock)
 
@@ -130,7 +130,7 @@ def verify_ws(registry: KeyRegistry, params: dict, clock: Clock) -> ApiKey:
             raise errors.mandatory(name)
     key = registry.lookup(str(params["apiKey"]))
     expected = sign(key.api_secret, ws_payload(params))
-    if not hmac.compare_digest(expected, str(params["signature"]).lower()):
+    if not hmac.compare_digest(expected.encode(), str(params["signature"]).lower().encode("utf-8", "replace")):
         raise errors.bad_signature()
     check_timestamp({k: str(v) for k, v in params.items() if k in ("timestamp", "recvWindow")}, clock)
     return key
