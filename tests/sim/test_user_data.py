@@ -169,3 +169,16 @@ async def test_ws_api_trading_methods(sim, session):
     r = await ws_api_call(ws, "account.status", ws_signed_params(), rid=3)
     assert r["result"]["accountType"] == "SPOT"
     await ws.close()
+
+
+async def test_listen_key_expires_without_keepalive(session):
+    from exconnect.sim import Simulator
+    from sim_helpers import RestClient, make_config
+    async with Simulator(make_config(listen_key_ttl_s=0.3)) as sim:
+        c = RestClient(session, sim.spot_url)
+        key = (await c.post("/api/v3/userDataStream", key=True)).body["listenKey"]
+        async with session.ws_connect(f"{sim.spot_ws_url}/ws/{key}") as ws:
+            exp = await recv_json(ws, lambda m: m.get("e") == "listenKeyExpired", timeout=5)
+            assert exp["listenKey"] == key
+        r = await c.request("PUT", "/api/v3/userDataStream", {"listenKey": key}, key=True)
+        assert r.body["code"] == -1125
