@@ -142,6 +142,13 @@ class BinanceExchange(ExchangeBase):
         return BinanceAPIUserStreamDataSource(self._auth, self._rest, self._urls,
                                               resync_time=self._update_time_synchronizer)
 
+    async def add_trading_pair(self, trading_pair: str) -> bool:
+        added = await super().add_trading_pair(trading_pair)
+        if added:
+            self._trading_pair_symbol_map.setdefault(self.exchange_symbol_associated_to_pair(trading_pair),
+                                                     trading_pair)
+        return added
+
     def _on_user_stream_connected(self) -> None:
         # Events may have been missed while the stream was down: reconcile by polling now.
         self._poll_notifier.set()
@@ -476,7 +483,9 @@ class BinanceExchange(ExchangeBase):
         pairs_with_orders = {o.trading_pair for o in tracker.all_updatable_orders.values()}
         now_mono = time.monotonic()
         long_due = now_mono - self._last_trades_poll_mono >= self.LONG_POLL_INTERVAL
-        pairs = self._trading_pairs if long_due else [p for p in self._trading_pairs if p in pairs_with_orders]
+        # Pairs with orders count even if removed from the pair list meanwhile (their fills matter).
+        known = list(dict.fromkeys([*self._trading_pairs, *sorted(pairs_with_orders)]))
+        pairs = known if long_due else [p for p in known if p in pairs_with_orders]
         if not pairs:
             return
         if long_due:

@@ -44,7 +44,10 @@ class BinanceAPIOrderBookDataSource(OrderBookTrackerDataSource):
                         ob.DEPTH_NOT_SYNCED: NOT_SYNCED}
         self._peek = ob.peek_binance_symbol
         self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self._next_request_id = 3           # 1 and 2: the subscriptions sent on connect
         self.last_recv_time = 0.0
+
+    supports_dynamic_pairs = True
 
     # ---------------------------------------------------------------- tracker interface
     def new_order_book(self, trading_pair: str):
@@ -89,12 +92,58 @@ class BinanceAPIOrderBookDataSource(OrderBookTrackerDataSource):
                                    TradeType.SELL if data["m"] else TradeType.BUY,
                                    Decimal(data["p"]), Decimal(data["q"]), str(data["t"]))
 
+    # ------------------------------------------------------------- pairs at runtime
+    def _request_id(self) -> int:
+        self._next_request_id += 1
+        return self._next_request_id
+
+    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        ws = self._ws
+        if ws is None or ws.closed:
+            _log.warning("Cannot subscribe to %s: WebSocket not connected", trading_pair)
+            return False
+        symbol = trading_pair.replace("-", "")
+        self._symbol_to_pair[symbol] = trading_pair       # route its frames from the first one
+        try:
+            await ws.send_str(orjson.dumps({"method": "SUBSCRIBE", "id": self._request_id(),
+                                            "params": [f"{symbol.lower()}@trade"]}).decode())
+            await ws.send_str(orjson.dumps({"method": "SUBSCRIBE", "id": self._request_id(),
+                                            "params": [f"{symbol.lower()}@depth@100ms"]}).decode())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("Unexpected error subscribing to %s channels", trading_pair)
+            self._symbol_to_pair.pop(symbol, None)
+            return False
+        _log.info("Subscribed to %s order book and trade channels", trading_pair)
+        return True
+
+    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        ws = self._ws
+        symbol = trading_pair.replace("-", "")
+        if ws is None or ws.closed:
+            _log.warning("Cannot unsubscribe from %s: WebSocket not connected", trading_pair)
+            return False
+        try:
+            await ws.send_str(orjson.dumps({"method": "UNSUBSCRIBE", "id": self._request_id(), "params": [
+                f"{symbol.lower()}@trade", f"{symbol.lower()}@depth@100ms"]}).decode())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("Unexpected error unsubscribing from %s channels", trading_pair)
+            return False
+        self._symbol_to_pair.pop(symbol, None)
+        _log.info("Unsubscribed from %s order book and trade channels", trading_pair)
+        return True
+
     # --------------------------------------------------------------------- socket
     async def listen_for_subscriptions(self, trading_pairs: List[str], on_frame: Callable[[bytes], None],
                                        on_connected: Callable[[], None]) -> None:
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
-        symbols = [p.replace("-", "").lower() for p in trading_pairs]
         while True:
+            # Read at every (re)connect: pairs may have been added or removed meanwhile.
+            symbols = [p.replace("-", "").lower() for p in trading_pairs]
+            self._symbol_to_pair = {p.replace("-", ""): p for p in trading_pairs}
             try:
                 session = await self._rest.session()
                 async with session.ws_connect(self._urls.stream_url, heartbeat=CONSTANTS.HEARTBEAT_S,

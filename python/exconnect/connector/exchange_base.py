@@ -851,6 +851,25 @@ class ExchangeBase(PubSub):
     async def __aexit__(self, *exc: Any) -> None:
         await self.stop()
 
+    # ============================================================= pairs at runtime
+    async def add_trading_pair(self, trading_pair: str) -> bool:
+        """Start market data (order book, public trades) for one more pair while running.
+        False if it is already tracked or its book could not be set up (nothing is kept then)."""
+        split_trading_pair(trading_pair)
+        if not await self._order_book_tracker.add_trading_pair(trading_pair):
+            return False
+        if trading_pair not in self._trading_pairs:
+            self._trading_pairs.append(trading_pair)
+        return True
+
+    async def remove_trading_pair(self, trading_pair: str) -> bool:
+        """Stop market data for a pair. Orders on it stay tracked (fills, cancels) until done."""
+        if not await self._order_book_tracker.remove_trading_pair(trading_pair):
+            return False
+        if trading_pair in self._trading_pairs:
+            self._trading_pairs.remove(trading_pair)
+        return True
+
     # ========================================================================= misc
     def get_order_book(self, trading_pair: str):
         book = self._order_book_tracker.order_books.get(trading_pair)

@@ -62,7 +62,21 @@ class OrderBookTrackerDataSource(ABC):
     @abstractmethod
     async def listen_for_subscriptions(self, trading_pairs: List[str], on_frame: Callable[[bytes], None],
                                        on_connected: Callable[[], None]) -> None:
-        """Connect, subscribe and feed frames forever, reconnecting with back-off."""
+        """Connect, subscribe and feed frames forever, reconnecting with back-off.
+
+        ``trading_pairs`` is the tracker's live list: pairs added or removed at runtime are in it
+        at the next (re)connect."""
+
+    # Optional: adding/removing pairs while connected. A source that cannot returns False.
+    supports_dynamic_pairs = False
+
+    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        _log.warning("%s cannot subscribe to %s at runtime", type(self).__name__, trading_pair)
+        return False
+
+    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        _log.warning("%s cannot unsubscribe from %s at runtime", type(self).__name__, trading_pair)
+        return False
 
 
 class OrderBookTracker:
@@ -111,6 +125,82 @@ class OrderBookTracker:
 
     def add_trade_listener(self, listener: Callable[[Any], None]) -> None:
         self._trade_listeners.append(listener)
+
+    # ------------------------------------------------------------------ pairs at runtime
+    @property
+    def _running(self) -> bool:
+        return self._listen_task is not None and not self._listen_task.done()
+
+    async def add_trading_pair(self, trading_pair: str) -> bool:
+        """Track one more pair: subscribe, load a first snapshot. False (nothing kept) if already
+        tracked, unsupported, the subscription is refused or the snapshot cannot be fetched."""
+        if trading_pair in self._order_books:
+            return False
+        if not self.data_source.supports_dynamic_pairs:
+            _log.warning("Cannot add %s: the order book data source does not support it", trading_pair)
+            return False
+        self._order_books[trading_pair] = self.data_source.new_order_book(trading_pair)
+        self._buffers[trading_pair] = deque(maxlen=self.BUFFER_SIZE)
+        self._syncing.add(trading_pair)
+        self._trading_pairs.append(trading_pair)
+        if not self._running:
+            return True                     # subscribed and synced when the stream connects
+        subscribed = synced = False
+        try:
+            subscribed = await self.data_source.subscribe_to_trading_pair(trading_pair)
+            if subscribed:
+                synced = self._load_snapshot(trading_pair, await self.data_source.fetch_snapshot(trading_pair))
+        except asyncio.CancelledError:
+            self._forget(trading_pair)
+            raise
+        except Exception as e:
+            _log.error("Could not start tracking %s: %s", trading_pair, e)
+            self._forget(trading_pair)
+            if subscribed:
+                await self._quiet_unsubscribe(trading_pair)
+            return False
+        if not subscribed:
+            self._forget(trading_pair)
+            return False
+        if not synced:
+            self._request_resync(trading_pair)      # diffs overtook the snapshot: the usual path
+        return True
+
+    async def remove_trading_pair(self, trading_pair: str) -> bool:
+        """Stop tracking a pair. False if not tracked or the unsubscribe request failed; a refused
+        unsubscribe still drops everything local (its frames are ignored from now on)."""
+        if trading_pair not in self._order_books:
+            return False
+        if self._running:
+            try:
+                if not await self.data_source.unsubscribe_from_trading_pair(trading_pair):
+                    _log.warning("Unsubscribe from %s refused; dropping its book anyway", trading_pair)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                _log.error("Could not unsubscribe from %s: %s", trading_pair, e)
+                return False
+        self._forget(trading_pair)
+        return True
+
+    async def _quiet_unsubscribe(self, trading_pair: str) -> None:
+        try:
+            await self.data_source.unsubscribe_from_trading_pair(trading_pair)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            pass
+
+    def _forget(self, trading_pair: str) -> None:
+        task = self._resync_tasks.pop(trading_pair, None)
+        if task is not None:
+            task.cancel()
+        self._order_books.pop(trading_pair, None)
+        self._buffers.pop(trading_pair, None)
+        self._syncing.discard(trading_pair)
+        self._ever_synced.discard(trading_pair)
+        if trading_pair in self._trading_pairs:
+            self._trading_pairs.remove(trading_pair)
 
     def start(self) -> None:
         if self._listen_task is None or self._listen_task.done():
@@ -191,8 +281,6 @@ class OrderBookTracker:
 
     async def _resync(self, pair: str) -> None:
         backoff = ReconnectBackoff(initial=0.05, maximum=10.0)
-        book = self._order_books[pair]
-        buffer = self._buffers[pair]
         while True:
             try:
                 body = await self.data_source.fetch_snapshot(pair)
@@ -203,31 +291,38 @@ class OrderBookTracker:
                 await asyncio.sleep(backoff.next_delay())
                 continue
             try:
-                self.data_source.apply_snapshot(book, body)
-            except Exception as e:
+                if self._load_snapshot(pair, body):
+                    return
+            except ValueError as e:
                 _log.error("Malformed order book snapshot for %s (%s); retrying.", pair, e)
-                await asyncio.sleep(backoff.next_delay())
-                continue
-            self.snapshot_count += 1
-            in_sync = True
-            while buffer:
-                frame = buffer.popleft()
-                try:
-                    status = self.data_source.apply_diff(book, frame)
-                except ValueError:
-                    continue
-                if status == GAP or status == NOT_SYNCED:
-                    # Snapshot older than the buffered diffs: keep them and fetch a newer one.
-                    buffer.appendleft(frame)
-                    in_sync = False
-                    break
-            if in_sync and getattr(book, "in_sync", True):
-                self._syncing.discard(pair)
-                self._ever_synced.add(pair)
-                for listener in self._update_listeners:
-                    try:
-                        listener(pair, book)
-                    except Exception:
-                        _log.exception("Order book update listener failed")
-                return
             await asyncio.sleep(backoff.next_delay())
+
+    def _load_snapshot(self, pair: str, body: bytes) -> bool:
+        """Snapshot, then the buffered diffs on top; True once the book is in sync."""
+        book = self._order_books[pair]
+        buffer = self._buffers[pair]
+        try:
+            self.data_source.apply_snapshot(book, body)
+        except Exception as e:
+            raise ValueError(str(e)) from e
+        self.snapshot_count += 1
+        while buffer:
+            frame = buffer.popleft()
+            try:
+                status = self.data_source.apply_diff(book, frame)
+            except ValueError:
+                continue
+            if status == GAP or status == NOT_SYNCED:
+                # Snapshot older than the buffered diffs: keep them and fetch a newer one.
+                buffer.appendleft(frame)
+                return False
+        if not getattr(book, "in_sync", True):
+            return False
+        self._syncing.discard(pair)
+        self._ever_synced.add(pair)
+        for listener in self._update_listeners:
+            try:
+                listener(pair, book)
+            except Exception:
+                _log.exception("Order book update listener failed")
+        return True
