@@ -152,3 +152,16 @@ async def test_incoming_message_limit(session):
                     break
                 got.append(msg.data)
             assert len(got) == 5 and ws.close_code == 1008
+
+
+async def test_response_delay_events_beat_the_ack(sim, session, client):
+    ws = await session.ws_connect(sim.spot_ws_url + "/ws-api/v3")
+    await ws_api_call(ws, "userDataStream.subscribe.signature", ws_signed_params())
+    sim.faults.rest_fault_path = "/api/v3/order"
+    sim.faults.response_delay_ms = 2000
+    task = asyncio.ensure_future(client.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001"))
+    filled = await recv_json(ws, lambda m: m.get("event", {}).get("X") == "FILLED")
+    assert not task.done()                 # the fill is known before the placement answer
+    r = await task
+    assert r.body["status"] == "FILLED" and r.body["orderId"] == filled["event"]["i"]
+    await ws.close()

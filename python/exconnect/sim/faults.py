@@ -19,6 +19,8 @@ class FaultInjector:
         self._clock = clock
         self._rng = random.Random(seed ^ 0x5EED)
         self.rest_delay_ms = cfg.rest_delay_ms
+        #: delay REST answers *after* executing (user-stream events then beat the REST ack)
+        self.response_delay_ms = 0
         self.rest_error_rate = cfg.rest_error_rate
         self.rest_timeout_rate = cfg.rest_timeout_rate
         self.order_503_but_placed_rate = cfg.order_503_but_placed_rate
@@ -154,6 +156,7 @@ class FaultInjector:
     def clear(self) -> None:
         """Switch every fault off."""
         self.rest_delay_ms = 0
+        self.response_delay_ms = 0
         self.rest_error_rate = self.rest_timeout_rate = self.order_503_but_placed_rate = 0.0
         self.duplicate_user_events_rate = 0.0
         self.reorder_user_events = False

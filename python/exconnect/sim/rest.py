@@ -182,6 +182,9 @@ class RestApi:
                     lim.refund(ip, charged - weight_on_success)
                     headers["x-mbx-used-weight"] = headers["x-mbx-used-weight-1m"] = str(lim.used_weight(ip))
                 headers.update(call.headers)
+                if sim.faults.response_delay_ms and (not sim.faults.rest_fault_path
+                                                     or sim.faults.rest_fault_path in request.path):
+                    await asyncio.sleep(sim.faults.response_delay_ms / 1000)
                 if isinstance(result, web.StreamResponse):
                     return result
                 return json_response(result, 200, headers)
