@@ -96,6 +96,7 @@ class FaultConfig:
     """Start-up values of the runtime fault switches (see faults.FaultInjector)."""
 
     rest_delay_ms: int = 0
+    response_delay_ms: int = 0
     rest_error_rate: float = 0.0      # share of REST calls answered 5xx (probability, not money)
     rest_timeout_rate: float = 0.0    # share of REST calls never answered
     order_503_but_placed_rate: float = 0.0

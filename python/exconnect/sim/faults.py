@@ -20,7 +20,7 @@ class FaultInjector:
         self._rng = random.Random(seed ^ 0x5EED)
         self.rest_delay_ms = cfg.rest_delay_ms
         #: delay REST answers *after* executing (user-stream events then beat the REST ack)
-        self.response_delay_ms = 0
+        self.response_delay_ms = cfg.response_delay_ms
         self.rest_error_rate = cfg.rest_error_rate
         self.rest_timeout_rate = cfg.rest_timeout_rate
         self.order_503_but_placed_rate = cfg.order_503_but_placed_rate
