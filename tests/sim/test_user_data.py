@@ -182,3 +182,18 @@ async def test_listen_key_expires_without_keepalive(session):
             assert exp["listenKey"] == key
         r = await c.request("PUT", "/api/v3/userDataStream", {"listenKey": key}, key=True)
         assert r.body["code"] == -1125
+
+
+async def test_ws_api_signature_covers_json_booleans_as_clients_sign_them(sim, session):
+    """ccxt.pro and python-binance sign the JSON text of each value: a boolean is `true`, never `True`."""
+    import hashlib
+    import hmac
+    import time
+    from sim_helpers import KEY, SECRET
+    ws = await session.ws_connect(sim.spot_ws_url + "/ws-api/v3")
+    params = {"apiKey": KEY, "timestamp": int(time.time() * 1000), "omitZeroBalances": True}
+    payload = "&".join(f"{k}={'true' if v is True else v}" for k, v in sorted(params.items()))
+    params["signature"] = hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    r = await ws_api_call(ws, "account.status", params)
+    assert r["status"] == 200, r
+    await ws.close()

@@ -119,8 +119,15 @@ def verify_rest(key: ApiKey, raw_query: bytes, raw_body: bytes, params: dict, cl
     check_timestamp(params, clock)
 
 
+def _ws_value(v) -> str:
+    # Clients sign the JSON text of each value: booleans are "true"/"false", not Python's True/False.
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
 def ws_payload(params: dict) -> str:
-    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+    return "&".join(f"{k}={_ws_value(params[k])}" for k in sorted(params) if k != "signature")
 
 
 def verify_ws(registry: KeyRegistry, params: dict, clock: Clock) -> ApiKey:
