@@ -103,6 +103,10 @@ class ExchangeBase(PubSub):
         self._account_balances: Dict[str, Decimal] = {}
         self._account_available_balances: Dict[str, Decimal] = {}
         self._account_balances_initialized = False
+        # Exchanges that push balances (Binance's user stream) report available funds that already
+        # exclude open orders; others need the estimate of ``get_available_balance``.
+        self._real_time_balance_update = True
+        self._in_flight_orders_snapshot: Dict[str, Tuple[Any, str, Decimal]] = {}
         self._store: Optional[ConnectorStore] = None
         if data_folder is not None:
             self._store = ConnectorStore.in_folder(data_folder, self.store_name)
@@ -291,8 +295,60 @@ class ExchangeBase(PubSub):
     def get_balance(self, currency: str) -> Decimal:
         return self._account_balances.get(currency, _ZERO)
 
+    @property
+    def real_time_balance_update(self) -> bool:
+        """True: available balances are the exchange's own, kept current by the user stream."""
+        return self._real_time_balance_update
+
+    @real_time_balance_update.setter
+    def real_time_balance_update(self, value: bool) -> None:
+        self._real_time_balance_update = bool(value)
+
     def get_available_balance(self, currency: str) -> Decimal:
-        return self._account_available_balances.get(currency, _ZERO)
+        """Exchange-reported available balance; without real-time balance updates, adjusted for
+        orders placed or finished since the last balance poll (Hummingbot's estimate)."""
+        reported = self._account_available_balances.get(currency, _ZERO)
+        if self._real_time_balance_update:
+            return reported
+        return reported + self._available_balance_adjustment(currency)
+
+    @staticmethod
+    def _locked_by(order) -> Optional[Tuple[str, Decimal]]:
+        """(asset, amount) an open order keeps locked: quote for buys, base for sells."""
+        remaining = order.amount - order.executed_amount_base
+        if order.trade_type == TradeType.BUY:
+            if order.price is None or order.price.is_nan():
+                return None            # market buy: nothing rests on the book
+            return order.quote_asset, remaining * order.price
+        return order.base_asset, remaining
+
+    def _take_in_flight_orders_snapshot(self) -> None:
+        """What the balances just fetched already account for (called right after the fetch)."""
+        snapshot = {}
+        for cid, o in self._order_tracker.active_orders.items():
+            # Not yet acked: the exchange may not hold its funds yet; counted as new until it is.
+            skip = o.is_done or o.current_state == OrderState.PENDING_CREATE
+            locked = None if skip else self._locked_by(o)
+            if locked is not None:
+                snapshot[cid] = (o, locked[0], locked[1])
+        self._in_flight_orders_snapshot = snapshot
+
+    def _available_balance_adjustment(self, currency: str) -> Decimal:
+        now = {cid: o for cid, o in self._order_tracker.active_orders.items() if not o.is_done}
+        adjustment = _ZERO
+        for cid, (order, asset, locked_then) in self._in_flight_orders_snapshot.items():
+            if asset != currency or cid in now:
+                continue
+            # Gone since the poll: what is still unfilled was released (a filled part was spent).
+            locked_now = self._locked_by(order)
+            adjustment += min(locked_then, locked_now[1]) if locked_now else _ZERO
+        for cid, order in now.items():
+            if cid in self._in_flight_orders_snapshot:
+                continue
+            locked = self._locked_by(order)
+            if locked is not None and locked[0] == currency:
+                adjustment -= locked[1]
+        return adjustment
 
     def get_all_balances(self) -> Dict[str, Decimal]:
         return dict(self._account_balances)
@@ -688,8 +744,8 @@ class ExchangeBase(PubSub):
             except Exception as e:
                 balances_ok = False       # not ready until it worked once
                 _log.warning("Could not reconcile open orders with the exchange yet: %s", e)
-        results = await asyncio.gather(self._update_balances(), self._update_order_fills_from_trades(),
-                                       return_exceptions=True)
+        results = await asyncio.gather(self._update_balances_with_snapshot(),
+                                       self._update_order_fills_from_trades(), return_exceptions=True)
         for r in results:
             if isinstance(r, asyncio.CancelledError):
                 raise r
@@ -699,6 +755,10 @@ class ExchangeBase(PubSub):
         await self._update_order_status()
         if balances_ok:
             self._account_balances_initialized = True
+
+    async def _update_balances_with_snapshot(self) -> None:
+        await self._update_balances()
+        self._take_in_flight_orders_snapshot()
 
     async def _update_order_status(self) -> None:
         orders = [o for o in self._order_tracker.all_updatable_orders.values()
