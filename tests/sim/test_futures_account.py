@@ -272,8 +272,8 @@ async def test_margin_call_when_the_margin_ratio_is_high(env):
 def test_bad_futures_settings_are_refused_clearly():
     from exconnect.sim.server import Simulator
 
-    sim = Simulator(config(funding_interval_s=0))
-    assert sim.futures is None and "funding_interval_s" in str(sim.futures_error)
+    with pytest.raises(ValueError, match="funding_interval_s"):
+        Simulator(config(funding_interval_s=0))
 
 
 async def test_bad_helper_arguments(env):

@@ -17,10 +17,9 @@ KEY, SECRET = "sim-key", "sim-secret"
 
 
 def make_sim(cfg: SimConfig):
-    """The real two-port simulator; fails loudly if its futures venue did not come up."""
+    """The real two-port simulator (its constructor raises if the futures venue cannot start)."""
     sim = Simulator(cfg)
-    if sim.futures is None:
-        raise RuntimeError(f"futures venue unavailable: {sim.futures_error!r}")
+    assert sim.futures is not None
     return sim
 
 

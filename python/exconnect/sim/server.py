@@ -48,23 +48,15 @@ class Simulator:
         self._runners: list[web.AppRunner] = []
         self.spot_port = 0
         self.futures_port = 0
-        self.futures_error: BaseException | None = None
 
         from .spot import SpotVenue
         self.spot = SpotVenue(self)
         self.futures = None
         if cfg.futures_symbols:
-            try:
-                from .futures import FuturesVenue  # built by the futures engineer
-            except ImportError as exc:
-                self.futures_error = exc
-                log.info("futures venue not available: %s", exc)
-            else:
-                try:
-                    self.futures = FuturesVenue(self)
-                except Exception as exc:  # keep spot usable while futures is under construction
-                    self.futures_error = exc
-                    log.exception("futures venue failed to start; spot only")
+            # A configuration that asks for futures symbols gets them or a clear error: a simulator
+            # silently running spot-only would fail later in confusing ways.
+            from .futures import FuturesVenue
+            self.futures = FuturesVenue(self)
 
     # -- futures hook ----------------------------------------------------------------------------
     def add_futures_route(self, method: str, path: str, handler, *, weight=1, security: str = NONE,
