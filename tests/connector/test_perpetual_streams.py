@@ -1,6 +1,7 @@
 """OB / USR / POL for futures: pu-chain gaps resynchronise, listenKey keepalive and expiry (a new
 key, not the dead one), socket drops, fills during an outage found by polling, duplicated and
 reordered user events counted once."""
+import asyncio
 from decimal import Decimal
 
 from perpetual_fixtures import PAIR, SYMBOL, best, eventually, make_perpetual, perp, perp_sim  # noqa: F401
@@ -206,18 +207,53 @@ async def test_snapshot_failures_retried_at_start(perp_sim, tmp_path):
         await conn.stop()
 
 
+async def exchange_account(conn):
+    answer = await conn._api_get("/fapi/v2/account", is_auth_required=True)
+    usdt = next(a for a in answer["assets"] if a["asset"] == "USDT")
+    return Decimal(usdt["walletBalance"]), Decimal(usdt["availableBalance"])
+
+
 async def test_available_balance_refreshed_after_account_update(perp_sim, tmp_path):
-    # polls far apart: only the refresh that follows ACCOUNT_UPDATE can bring the new available margin
+    # polls far apart: only the refresh that follows the account/order events can bring the new
+    # available margin; it must end equal to the exchange's (fee paid, position margin held)
     conn = make_perpetual(perp_sim, tmp_path, short_poll_interval=600, long_poll_interval=600)
     await conn.start(timeout=20)
     try:
         from perpetual_fixtures import open_position
         before = conn.get_available_balance("USDT")
-        await open_position(conn, perp_sim, side="BUY", amount="0.01")
-        await eventually(lambda: conn.get_available_balance("USDT") < before)
-        assert conn.get_available_balance("USDT") <= conn.get_balance("USDT")
+        await open_position(conn, perp_sim, side="SELL", amount="0.01")
+        wallet, available = await exchange_account(conn)
+        assert available < wallet < before            # margin held by the short, fee paid
+        await eventually(lambda: conn.get_available_balance("USDT") == available)
+        assert conn.get_balance("USDT") == wallet
+        # a resting order holds margin too (no ACCOUNT_UPDATE for it: the order event asks)
+        conn.buy(PAIR, Decimal("0.02"), price=best(conn, False) - Decimal("300"))
+        await conn.event_log.wait_for(MarketEvent.BuyOrderCreated)
+        _, with_order = await exchange_account(conn)
+        assert with_order < available
+        await eventually(lambda: conn.get_available_balance("USDT") == with_order)
     finally:
         await conn.stop()
+
+
+async def test_account_refresher_coalesces_requests():
+    from exconnect.binance_perpetual.account_refresh import AccountRefresher
+    gate, calls = asyncio.Event(), []
+
+    async def refresh():
+        calls.append(len(calls))
+        await gate.wait()
+
+    spawn = asyncio.get_running_loop().create_task
+    r = AccountRefresher(refresh, spawn, settle_delay=0, min_interval=0)
+    for _ in range(5):
+        r.request()                       # a burst: one refresh
+    await eventually(lambda: len(calls) == 1)
+    for _ in range(5):
+        r.request()                       # while it runs: exactly one more, started after them
+    gate.set()
+    await eventually(lambda: r._task.done())
+    assert len(calls) == 2 and r.refresh_count == 2
 
 
 def test_production_urls_use_routed_streams():

@@ -35,10 +35,12 @@ from exconnect.types import (AddedToCostTradeFee, FundingInfo, OpenOrder, OrderS
 
 from . import binance_perpetual_constants as CONSTANTS
 from .account_config import AccountConfigMixin
+from .account_refresh import AccountRefresher
 from .binance_perpetual_order_book_data_source import BinancePerpetualAPIOrderBookDataSource
 from .binance_perpetual_user_stream_data_source import BinancePerpetualUserStreamDataSource
 from .funding_payment_tracker import FundingPaymentTracker
 from .funding_payments import FundingPaymentStore
+from .order_amendments import OrderAmendmentsMixin
 from .perpetual_trading import PerpetualTrading
 from .user_stream_events import UserStreamEventsMixin
 
@@ -58,7 +60,7 @@ def _is_definite_503_failure(e: UnknownOutcomeError) -> bool:
     return e.code == CONSTANTS.SYSTEM_THROTTLED or msg.startswith(CONSTANTS.DEFINITE_503_MESSAGES)
 
 
-class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, BinanceExchange):
+class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, OrderAmendmentsMixin, BinanceExchange):
     DEFAULT_FEE_SCHEMA = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.0002"),
                                         taker_percent_fee_decimal=Decimal("0.0005"),
                                         buy_percent_fee_deducted_from_returns=False)
@@ -80,6 +82,7 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
         self._position_mode_initialized = False
         self._positions_initialized = False
         self._position_events = 0          # ACCOUNT_UPDATE position changes seen (see _update_account_positions)
+        self._balance_events = 0           # ACCOUNT_UPDATE balance changes seen (see _update_balances)
         self._funding_store: Optional[FundingPaymentStore] = None
         if urls is None:
             urls = (CONSTANTS.BinancePerpetualUrls.from_env() if domain == CONSTANTS.DEFAULT_DOMAIN
@@ -95,6 +98,7 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
             store=self._funding_store, market=self.name, trading_pairs=self._trading_pairs, api_get=self._api_get,
             symbol_for=self.exchange_symbol_associated_to_pair, server_time_ms=self._time_synchronizer.time_ms,
             current_rate=self._current_funding_rate, trigger_event=self.trigger_event, spawn=self._spawn)
+        self._account_refresher = AccountRefresher(self._refresh_account, self._spawn)
 
     @classmethod
     def from_base_urls(cls, rest_url: str, ws_url: Optional[str] = None, **kwargs: Any) -> "BinancePerpetualDerivative":
@@ -440,6 +444,8 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
         answer = await self._api_get(CONSTANTS.ORDER_PATH, {
             "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
             "origClientOrderId": order.client_order_id}, is_auth_required=True)
+        if answer.get("origQty") is not None and order.order_type is not OrderType.MARKET:
+            self._apply_order_amendment(order, Decimal(answer["origQty"]), Decimal(answer["price"]), "order status")
         return self._order_update_from_rest(order, answer)
 
     def _trade_from_my_trades_row(self, row: Dict[str, Any], order) -> TradeUpdate:
@@ -540,10 +546,46 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
             rows = await self._api_get(CONSTANTS.USER_TRADES_PATH, params, is_auth_required=True)
             self._last_trades_poll_ms[pair] = server_now_ms - 10_000
             for row in rows:
-                self._process_trade_row(pair, row)
+                cid = self._process_trade_row(pair, row)
+                if cid is None and self._store is not None and not self._store.has_fill(pair, str(row["id"])):
+                    await self._attribute_unknown_trade(pair, row)
 
-    def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any]) -> None:
+    async def _attribute_unknown_trade(self, pair: str, row: Dict[str, Any]) -> None:
+        """A trade whose exchange order id nothing local knows: e.g. an order restored from a state
+        saved before its ack (no exchange id yet), or a lost data folder. Ours if the order's client
+        id carries our prefix; the order answer also tells what the order did to the position."""
+        prefix = self._client_order_id_prefix
+        exchange_order_id = str(row["orderId"])
+        if not prefix or exchange_order_id in self._foreign_orders:
+            return
+        try:
+            info = await self._api_get(CONSTANTS.ORDER_PATH, {"symbol": self.exchange_symbol_associated_to_pair(pair),
+                                                              "orderId": exchange_order_id}, is_auth_required=True)
+        except RequestRejected:
+            self._foreign_orders.add(exchange_order_id)
+            return
+        cid = str(info.get("clientOrderId", ""))
+        if not cid.startswith(prefix):
+            self._foreign_orders.add(exchange_order_id)
+            return
+        self._order_tracker.remember_exchange_order_id(exchange_order_id, cid)
+        self._recreate_missing_trade(pair, cid, row, info)
+
+    def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any],
+                                order_info: Optional[Dict[str, Any]] = None) -> None:
+        """Record a trade found only in the account's trade history, with the leverage and position
+        action of its order: from the tracked (e.g. restored) order itself, else its saved tracking
+        state, else what the exchange says about the order/trade (leverage: the pair's current one)."""
         from exconnect.events import OrderFilledEvent
+        tracker = self._order_tracker
+        order = tracker.fetch_order(client_order_id)
+        if order is not None:
+            if order.exchange_order_id is None:
+                order.update_exchange_order_id(str(row["orderId"]))     # restored before its ack
+            _log.info("Fill %s of order %s found in the trade history.", row["id"], client_order_id)
+            tracker.process_trade_update(self._trade_from_my_trades_row(row, order))
+            return
+        leverage, position = self._leverage_and_position_of(pair, client_order_id, row, order_info)
         price, qty = Decimal(row["price"]), Decimal(row["qty"])
         fee = self._fee(row.get("commissionAsset"), row.get("commission", "0"))
         trade_type = TradeType.BUY if row.get("buyer", row.get("side") == "BUY") else TradeType.SELL
@@ -553,11 +595,37 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
             self.trigger_event(MarketEvent.OrderFilled, OrderFilledEvent(
                 row["time"] / 1000.0, client_order_id, pair, trade_type,
                 OrderType.LIMIT_MAKER if row.get("maker") else OrderType.LIMIT, price, qty, fee,
-                str(row["id"]), str(row["orderId"])))
+                str(row["id"]), str(row["orderId"]), leverage, position))
+
+    def _leverage_and_position_of(self, pair: str, client_order_id: str, row: Dict[str, Any],
+                                  order_info: Optional[Dict[str, Any]]) -> Tuple[int, str]:
+        saved = self._store.load_tracking_states().get(client_order_id) if self._store is not None else None
+        if saved is not None and saved.get("leverage") is not None:
+            return int(saved["leverage"]), str(saved.get("position") or PositionAction.NIL.value)
+        # The trade's positionSide decides in HEDGE mode; in ONEWAY only the order's reduceOnly does.
+        side = row.get("positionSide") or (order_info or {}).get("positionSide") or "BOTH"
+        is_buy = row.get("buyer", row.get("side") == "BUY")
+        if side == "BOTH":
+            reduce_only = (order_info or {}).get("reduceOnly")
+            position = (PositionAction.NIL if reduce_only is None
+                        else PositionAction.CLOSE if reduce_only else PositionAction.OPEN)
+        else:
+            closing = (side == "SHORT") if is_buy else (side == "LONG")
+            position = PositionAction.CLOSE if closing else PositionAction.OPEN
+        leverage = self.get_leverage(pair)
+        _log.info("Fill %s of order %s: no local record of the order; leverage %s (the pair's current) "
+                  "and position %s (from the exchange) assumed.", row["id"], client_order_id, leverage,
+                  position.value)
+        return leverage, position.value
 
     # ------------------------------------------------------------------ balances and positions
     async def _update_balances(self) -> None:
+        seen = self._balance_events
         account = await self._api_get(CONSTANTS.ACCOUNT_PATH, is_auth_required=True)
+        if seen != self._balance_events and self._account_available_balances:
+            # A balance event arrived while this was in flight: the answer is older than it. The
+            # event asked for a fresh read (account_refresh), which will bring both values.
+            return
         total: Dict[str, Decimal] = {}
         available: Dict[str, Decimal] = {}
         for a in account.get("assets", ()):
@@ -565,6 +633,14 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Bina
             available[a["asset"]] = Decimal(a["availableBalance"])
         self._account_balances = total
         self._account_available_balances = available
+
+    async def _refresh_account(self) -> None:
+        """Available margin and positions right after account-changing events (AccountRefresher)."""
+        results = await asyncio.gather(self._update_balances(), self._update_account_positions(),
+                                       return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
 
     async def _update_account_positions(self) -> None:
         # A position event that arrives while this request is in flight is newer than its answer:

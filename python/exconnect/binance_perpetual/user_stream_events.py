@@ -14,12 +14,13 @@ from . import binance_perpetual_constants as CONSTANTS
 
 __all__ = ["UserStreamEventsMixin"]
 
+# Executions after which the margin held by open orders changes without an ACCOUNT_UPDATE.
+_MARGIN_CHANGING_EXECUTIONS = frozenset({"NEW", "CANCELED", "EXPIRED", "AMENDMENT"})
+
 _log = logging.getLogger("exconnect.binance_perpetual.binance_perpetual_derivative")
 
 
 class UserStreamEventsMixin:
-    BALANCE_REFRESH_DELAY = 0.2     # seconds after an ACCOUNT_UPDATE before the available margin is read
-
     async def _user_stream_event_listener(self) -> None:
         queue = self._user_stream_tracker.user_stream
         while True:
@@ -57,6 +58,11 @@ class UserStreamEventsMixin:
             tracker.process_trade_update(TradeUpdate(
                 str(o["t"]), order.client_order_id, exchange_order_id, order.trading_pair, o["T"] / 1000.0,
                 price, qty, price * qty, self._fee(o.get("N"), o.get("n", "0")), not o.get("m", False)))
+        if o.get("x") in _MARGIN_CHANGING_EXECUTIONS:
+            self._account_refresher.request()      # resting / cancelled orders hold / free margin
+        if o.get("x") == "AMENDMENT":
+            self._apply_amendment(order, o)
+            order = tracker.fetch_order(order.client_order_id) or order
         state = CONSTANTS.ORDER_STATE.get(o.get("X"))
         if state is None:
             _log.warning("Unknown order status %r in ORDER_TRADE_UPDATE; ignored", o.get("X"))
@@ -74,10 +80,12 @@ class UserStreamEventsMixin:
         a = event.get("a") or {}
         for b in a.get("B", ()):
             # wb is the wallet balance (total). Available margin is not in this event (``cw`` is the
-            # cross wallet balance, not what can be used): it is fetched right after (debounced).
+            # cross wallet balance, not what can be used): it is re-read right after (account_refresh).
             self._account_balances[b["a"]] = Decimal(b["wb"])
         if a.get("B"):
-            self._request_available_balance_refresh()
+            self._balance_events += 1
+        # Every reason (ORDER, FUNDING_FEE, DEPOSIT, ...) moves the available margin.
+        self._account_refresher.request()
         for p in a.get("P", ()):
             pair = self._trading_pair_symbol_map.get(p.get("s"))
             if pair is None:
@@ -87,25 +95,6 @@ class UserStreamEventsMixin:
                                          Decimal(p["up"]))
         if a.get("m") == "FUNDING_FEE":
             self._request_funding_payment_update()
-
-    def _request_available_balance_refresh(self) -> None:
-        """One balance request soon after a burst of account updates (at most one in flight)."""
-        if getattr(self, "_balance_refresh_pending", False):
-            return
-        self._balance_refresh_pending = True
-        self._spawn(self._refresh_available_balance())
-
-    async def _refresh_available_balance(self) -> None:
-        try:
-            await asyncio.sleep(self.BALANCE_REFRESH_DELAY)     # let a burst of fills settle first
-            self._balance_refresh_pending = False
-            await self._update_balances()
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            _log.warning("Could not refresh the available balance (%s); the next poll will.", e)
-        finally:
-            self._balance_refresh_pending = False
 
     def _process_margin_call(self, event: Dict[str, Any]) -> None:
         for p in event.get("p", ()):
