@@ -1,0 +1,74 @@
+"""Money-safety failure modes on the futures paths (CXL-04/08, POL-18, BAL-12): a failed cancel,
+status or balance request never drops a live order nor zeroes what the account holds. The
+connectors here poll rarely, so only the request a test makes meets the injected fault."""
+from decimal import Decimal
+
+import pytest
+
+from perpetual_fixtures import PAIR, best, make_perpetual, perp_sim  # noqa: F401
+
+from exconnect.connector.web import UnknownOutcomeError
+from exconnect.events import MarketEvent
+from exconnect.types import OrderState, OrderType
+
+
+@pytest.fixture
+async def quiet(perp_sim, tmp_path):
+    conn = make_perpetual(perp_sim, tmp_path, short_poll_interval=600, long_poll_interval=600)
+    await conn.start(timeout=20)
+    try:
+        yield conn
+    finally:
+        await conn.stop()
+
+
+async def resting(conn):
+    oid = conn.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(conn, False) - Decimal("300"))
+    await conn.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    return oid
+
+
+async def test_cancel_answered_unknown_order_keeps_order_tracked(quiet, perp_sim):
+    oid = await resting(quiet)
+    perp_sim.faults.rest_fault_path = "/fapi/v1/order"
+    perp_sim.faults.rest_errors_next(1, status=400, code=-2011, msg="Unknown order sent.")
+    results = await quiet.cancel_all(5)
+    assert [(r.order_id, r.success) for r in results] == [(oid, False)]
+    assert not quiet.event_log[MarketEvent.OrderCancelled]
+    order = quiet.in_flight_orders[oid]
+    assert order.is_open and not order.is_done and quiet.order_tracker.not_found_count(oid) == 1
+    results = await quiet.cancel_all(5)                    # the exchange answers normally again
+    assert [(r.order_id, r.success) for r in results] == [(oid, True)]
+    assert quiet.in_flight_orders == {} and len(quiet.event_log[MarketEvent.OrderCancelled]) == 1
+
+
+async def test_cancel_with_server_error_reports_failure_and_keeps_order(quiet, perp_sim):
+    oid = await resting(quiet)
+    perp_sim.faults.rest_fault_path = "/fapi/v1/order"
+    perp_sim.faults.rest_errors_next(1, status=500, code=-1000, msg="Unknown error")
+    results = await quiet.cancel_all(5)
+    assert [(r.order_id, r.success) for r in results] == [(oid, False)]
+    assert quiet.in_flight_orders[oid].current_state == OrderState.OPEN
+    assert perp_sim.futures.open_orders[0]                  # and it does still rest on the exchange
+    assert [r.success for r in await quiet.cancel_all(5)] == [True]
+
+
+async def test_status_clock_errors_leave_order_state_alone(quiet, perp_sim):
+    oid = await resting(quiet)
+    perp_sim.faults.rest_fault_path = "/fapi/v1/order"
+    perp_sim.faults.rest_errors_next(2, status=400, code=-1021,
+                                     msg="Timestamp for this request is outside of the recvWindow.")
+    await quiet._update_order_status()                      # fails after one resync + retry
+    order = quiet.in_flight_orders[oid]
+    assert order.current_state == OrderState.OPEN and quiet.order_tracker.not_found_count(oid) == 0
+    assert not quiet.event_log[MarketEvent.OrderFailure]
+
+
+async def test_balance_request_failure_keeps_last_balances(quiet, perp_sim):
+    total, available = quiet.get_balance("USDT"), quiet.get_available_balance("USDT")
+    assert total > 0 and available > 0
+    perp_sim.faults.rest_fault_path = "/fapi/v2/account"
+    perp_sim.faults.rest_errors_next(1, status=500, code=-1000, msg="Unknown error")
+    with pytest.raises(UnknownOutcomeError):
+        await quiet._update_balances()
+    assert quiet.get_balance("USDT") == total and quiet.get_available_balance("USDT") == available
