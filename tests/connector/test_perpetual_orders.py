@@ -195,3 +195,21 @@ async def test_bad_position_action_fails_clearly_without_request(perp, perp_sim)
     oid = perp.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(perp, True) - Decimal("5"), position_action="OPEN")
     created = (await perp.event_log.wait_for(MarketEvent.BuyOrderCreated))[0]
     assert created.order_id == oid and created.position == "OPEN"
+
+
+async def test_each_fill_carries_exactly_its_own_exchange_fee(perp, perp_sim):
+    # TRK-34: per-trade commission from the event (n/N), added to cost; equal to userTrades'
+    log = perp.event_log
+    oid = perp.sell(PAIR, Decimal("0.03"), OrderType.LIMIT, best(perp, True) - Decimal("0.1"))
+    await log.wait_for(MarketEvent.SellOrderCreated)
+    await perp_sim.futures.take(SYMBOL, "BUY", "0.01")
+    await perp_sim.futures.take(SYMBOL, "BUY", "0.02")
+    await log.wait_for(MarketEvent.SellOrderCompleted)
+    rows = await perp._api_get("/fapi/v1/userTrades", {"symbol": SYMBOL}, is_auth_required=True)
+    exchange_fees = {str(r["id"]): Decimal(r["commission"]) for r in rows}
+    fills = log[MarketEvent.OrderFilled]
+    assert len(fills) == 2 and all(f.order_id == oid for f in fills)
+    for f in fills:
+        assert f.trade_fee.percent == 0 and type(f.trade_fee).__name__ == "AddedToCostTradeFee"
+        assert [(t.token, t.amount) for t in f.trade_fee.flat_fees] == [("USDT", exchange_fees[f.exchange_trade_id])]
+    assert perp.order_tracker.fetch_order(oid).cumulative_fee_paid("USDT") == sum(exchange_fees.values())
