@@ -142,3 +142,21 @@ async def test_mode_changed_elsewhere_is_detected_and_read_again(perp, perp_sim)
              position_action=PositionAction.OPEN)
     created = (await perp.event_log.wait_for(MarketEvent.BuyOrderCreated))[0]
     assert created.position == "OPEN"
+
+
+async def test_leverage_per_pair_is_independent_and_stamped_on_each_pairs_orders(perp_sim, tmp_path):
+    # LEV-05: margin per order depends on its own pair's leverage
+    conn = make_perpetual(perp_sim, tmp_path, trading_pairs=[PAIR, "ETH-USDT"])
+    await conn.start(timeout=20)
+    try:
+        assert (await conn.set_leverage(PAIR, 5))[0] and (await conn.set_leverage("ETH-USDT", 3))[0]
+        assert (conn.get_leverage(PAIR), conn.get_leverage("ETH-USDT")) == (5, 3)
+        eth_bid = conn.get_order_book("ETH-USDT").get_price(False)
+        a = conn.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, best(conn, False) - Decimal("300"))
+        b = conn.buy("ETH-USDT", Decimal("0.1"), OrderType.LIMIT, eth_bid - Decimal("100"))
+        created = {e.order_id: e.leverage for e in await conn.event_log.wait_for(MarketEvent.BuyOrderCreated, 2)}
+        assert created == {a: 5, b: 3}
+        exchange = perp_sim.futures.accounts[0].leverage
+        assert (exchange["BTCUSDT"], exchange["ETHUSDT"]) == (5, 3)
+    finally:
+        await conn.stop()
