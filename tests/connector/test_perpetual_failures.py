@@ -72,3 +72,15 @@ async def test_balance_request_failure_keeps_last_balances(quiet, perp_sim):
     with pytest.raises(UnknownOutcomeError):
         await quiet._update_balances()
     assert quiet.get_balance("USDT") == total and quiet.get_available_balance("USDT") == available
+
+
+async def test_trade_history_request_failure_leaves_order_untouched(quiet, perp_sim):
+    # POL-13
+    oid = await resting(quiet)
+    perp_sim.faults.rest_fault_path = "/fapi/v1/userTrades"
+    perp_sim.faults.rest_errors_next(1, status=500, code=-1000, msg="Unknown error")
+    with pytest.raises(UnknownOutcomeError):
+        await quiet._update_order_fills_from_trades()
+    order = quiet.in_flight_orders[oid]
+    assert order.current_state == OrderState.OPEN and order.executed_amount_base == 0
+    assert not quiet.event_log[MarketEvent.OrderFilled]

@@ -273,3 +273,14 @@ async def test_streams_subscribed_on_their_routes(perp, perp_sim):
     assert by_path["/public/ws"] == {"btcusdt@depth@100ms"}
     assert by_path["/market/ws"] == {"btcusdt@aggTrade", "btcusdt@markPrice@1s"}
     assert set(by_path) == {"/public/ws", "/market/ws", "/private/ws"}
+
+
+async def test_order_cancelled_elsewhere_seen_on_the_stream_once(perp, perp_sim):
+    # USR-07: another client cancels our order; only the ORDER_TRADE_UPDATE X=CANCELED tells us
+    from exconnect.binance_perpetual import binance_perpetual_constants as CONSTANTS
+    oid = await resting_buy(perp)
+    await perp._api_delete(CONSTANTS.ORDER_PATH, {"symbol": SYMBOL, "origClientOrderId": oid}, is_auth_required=True)
+    cancelled = (await perp.event_log.wait_for(MarketEvent.OrderCancelled))[0]
+    assert cancelled.order_id == oid and oid not in perp.in_flight_orders
+    await perp._status_polling_once()
+    assert len(perp.event_log[MarketEvent.OrderCancelled]) == 1
