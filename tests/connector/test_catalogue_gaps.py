@@ -1,0 +1,165 @@
+"""Smaller catalogue scenarios found uncovered by the audit (docs/scenario-coverage.md):
+PLC-10, TRK-13/16/18/19/32, POL-19, OB-08, NET-03/20/23."""
+import asyncio
+import logging
+from decimal import Decimal
+
+import pytest
+
+from connector_helpers import PAIR, eventually, make_connector
+
+from exconnect.binance import BinanceUrls
+from exconnect.connector.order_tracker import ClientOrderTracker
+from exconnect.events import MarketEvent
+from exconnect.native.in_flight_order import InFlightOrder
+from exconnect.types import OrderState, OrderType, OrderUpdate, TradeType
+
+T = 1640780000.0
+
+
+def tracker_with_log(limit=3):
+    events = []
+    tracker = ClientOrderTracker(trigger_event=lambda tag, ev: events.append((tag, ev)),
+                                 current_timestamp=lambda: T, lost_order_count_limit=limit)
+    return tracker, events
+
+
+def new_order(cid="c1", eid=None):
+    return InFlightOrder(cid, PAIR, OrderType.LIMIT, TradeType.BUY, Decimal("1000"), T, price=Decimal("1"),
+                         exchange_order_id=eid)
+
+
+def test_update_for_untracked_order_is_ignored(caplog):
+    """TRK-16."""
+    caplog.set_level(logging.DEBUG, logger="exconnect.connector.order_tracker")
+    tracker, events = tracker_with_log()
+    tracker.process_order_update(OrderUpdate(PAIR, T, OrderState.CANCELED, "nobody", "e-nobody"))
+    assert events == [] and "not/no longer being tracked" in caplog.text
+
+
+def test_update_matched_by_exchange_id_only_creates_the_order():
+    """TRK-18 (and TRK-14: unknown ids find nothing)."""
+    tracker, events = tracker_with_log()
+    tracker.start_tracking_order(new_order(eid="28"))
+    assert tracker.fetch_order(None, "28") is not None and tracker.fetch_order("zz", "99") is None
+    tracker.process_order_update(OrderUpdate(PAIR, T, OrderState.OPEN, None, "28"))
+    assert [t for t, _ in events] == [MarketEvent.BuyOrderCreated]
+    ev = events[0][1]
+    assert (ev.order_id, ev.exchange_order_id, ev.amount, ev.price) == ("c1", "28", Decimal("1000"), Decimal("1"))
+
+
+def test_repeated_pending_create_stores_id_without_created_event():
+    """TRK-19."""
+    tracker, events = tracker_with_log()
+    tracker.start_tracking_order(new_order())
+    tracker.process_order_update(OrderUpdate(PAIR, T, OrderState.PENDING_CREATE, "c1", "28"))
+    order = tracker.active_orders["c1"]
+    assert order.exchange_order_id == "28" and order.current_state == OrderState.PENDING_CREATE
+    assert events == []
+
+
+def test_default_lost_limit_is_three_reports_then_lost_on_the_fourth():
+    """TRK-32."""
+    tracker, events = tracker_with_log()
+    tracker.start_tracking_order(new_order())
+    for _ in range(3):
+        tracker.process_order_not_found("c1")
+    assert "c1" in tracker.active_orders and events == []
+    tracker.process_order_not_found("c1")
+    assert "c1" in tracker.lost_orders and [t for t, _ in events] == [MarketEvent.OrderFailure]
+    assert "c1" not in tracker.cached_orders
+
+
+def test_cached_orders_expire_after_their_ttl():
+    """TRK-13 (the size bound is in test_order_tracker.py)."""
+    tracker, _ = tracker_with_log()
+    tracker.CACHE_TTL = 0.0
+    tracker.start_tracking_order(new_order())
+    tracker.stop_tracking_order("c1")
+    assert tracker.cached_orders == {}
+    tracker.CACHE_TTL = 30.0
+    tracker.start_tracking_order(new_order("c2"))
+    tracker.stop_tracking_order("c2")
+    assert list(tracker.cached_orders) == ["c2"]
+
+
+async def test_unsupported_order_type_fails_without_request(connector, sim):
+    """PLC-10 (spot supports all three types, so the list is narrowed here)."""
+    connector.supported_order_types = lambda: [OrderType.LIMIT]
+    n = len([r for r in sim.request_log if r["path"] == "/api/v3/order"])
+    oid = connector.buy(PAIR, Decimal("0.01"), OrderType.MARKET)
+    fail = (await connector.event_log.wait_for(MarketEvent.OrderFailure))[0]
+    assert fail.order_id == oid and "is not in the list of supported order types" in fail.error_message
+    assert oid not in connector.in_flight_orders
+    assert len([r for r in sim.request_log if r["path"] == "/api/v3/order"]) == n
+
+
+def test_poll_cadence_short_when_user_stream_silent_long_otherwise(sim, tmp_path):
+    """POL-19: a tick crossing a 5 s boundary polls while the stream is silent (> 60 s), only a
+    120 s boundary while it is alive."""
+    conn = make_connector(sim, tmp_path, short_poll_interval=5, long_poll_interval=120)
+    source = conn.user_stream_tracker.data_source
+    notifier = conn._poll_notifier
+    conn.tick(1000.0)
+    assert notifier.is_set()
+    notifier.clear()
+    conn.tick(1001.0)
+    assert not notifier.is_set()
+    conn.tick(1005.0)
+    assert notifier.is_set()
+    notifier.clear()
+    import time
+    source.last_recv_time = time.time()                 # a private message just arrived
+    conn.tick(1010.0)
+    assert not notifier.is_set()
+    conn.tick(1080.0)
+    assert notifier.is_set()                             # crossed 1080 = 9 x 120
+
+
+async def test_snapshot_failures_are_retried_until_the_book_syncs(connector, sim, caplog):
+    """OB-08 [F err]: after a reconnect the depth request fails twice; the book still resyncs."""
+    caplog.set_level(logging.ERROR, logger="exconnect.connector.order_book_tracker")
+    tracker = connector.order_book_tracker
+    snapshots = tracker.snapshot_count
+    sim.faults.rest_fault_path = "/api/v3/depth"
+    sim.faults.rest_errors_next(2, status=500, code=-1000, msg="Internal error.")
+    sim.faults.drop_ws("market")
+    await eventually(lambda: tracker.snapshot_count > snapshots and tracker.is_in_sync(PAIR))
+    assert "Unexpected error fetching order book snapshot for BTC-USDT" in caplog.text
+    sim.spot.add_liquidity("BTCUSDT", "SELL", "60000.05", "1")
+    await eventually(lambda: connector.get_order_book(PAIR).get_price(True) == Decimal("60000.05"))
+
+
+async def test_check_network_propagates_cancellation(sim, tmp_path):
+    """NET-03: cancelling a network check cancels it (no NOT_CONNECTED swallowed result)."""
+    conn = make_connector(sim, tmp_path, trading_required=False)
+    sim.faults.rest_delay_ms = 5000
+    try:
+        task = asyncio.get_running_loop().create_task(conn.check_network())
+        await eventually(lambda: any(r["path"] == "/api/v3/ping" for r in sim.request_log))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        sim.faults.clear()
+        await conn.stop()
+
+
+async def test_all_trading_pairs_empty_when_exchange_info_fails(sim, tmp_path):
+    """NET-23."""
+    conn = make_connector(sim, tmp_path, trading_required=False)
+    try:
+        sim.faults.rest_fault_path = "/api/v3/exchangeInfo"
+        sim.faults.rest_errors_next(1, status=500, code=-1000, msg="Internal error.")
+        assert await conn.all_trading_pairs() == []
+        assert "BTC-USDT" in await conn.all_trading_pairs()
+    finally:
+        await conn.stop()
+
+
+def test_production_and_testnet_urls():
+    """NET-20 (spot)."""
+    prod = BinanceUrls.production()
+    assert prod.rest_url("/api/v3/ping") == "https://api.binance.com/api/v3/ping"
+    assert BinanceUrls.production("us").rest_url("/api/v3/ping") == "https://api.binance.us/api/v3/ping"
+    assert BinanceUrls.testnet().rest_url("/api/v3/ping") == "https://testnet.binance.vision/api/v3/ping"
