@@ -13,8 +13,10 @@ mode ``positionSide`` follows the position action (OPEN buy → LONG, OPEN sell 
 SHORT, CLOSE sell → LONG); in ONEWAY mode a CLOSE is sent ``reduceOnly``.
 
 Parts: ``account_config`` (position mode, leverage), ``user_stream_events`` (ORDER_TRADE_UPDATE,
-ACCOUNT_UPDATE, ...), ``funding_payment_tracker`` (payments once), ``perpetual_trading`` (local
-positions / leverage / funding info), data sources for market data and the listenKey stream.
+ACCOUNT_UPDATE, ...), ``account_refresh`` (available margin and positions re-read promptly after
+account/order events), ``order_amendments`` (orders modified on the exchange),
+``funding_payment_tracker`` (payments once), ``perpetual_trading`` (local positions / leverage /
+funding info), data sources for market data and the listenKey stream.
 """
 from __future__ import annotations
 
@@ -622,17 +624,17 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     async def _update_balances(self) -> None:
         seen = self._balance_events
         account = await self._api_get(CONSTANTS.ACCOUNT_PATH, is_auth_required=True)
-        if seen != self._balance_events and self._account_available_balances:
-            # A balance event arrived while this was in flight: the answer is older than it. The
-            # event asked for a fresh read (account_refresh), which will bring both values.
-            return
         total: Dict[str, Decimal] = {}
         available: Dict[str, Decimal] = {}
         for a in account.get("assets", ()):
             total[a["asset"]] = Decimal(a["walletBalance"])
             available[a["asset"]] = Decimal(a["availableBalance"])
-        self._account_balances = total
+        # Its available margin is newer than ours in any case (so a steady stream of events cannot
+        # starve it); its wallet totals are not if a balance event arrived while it was in flight:
+        # then the event's ``wb`` stays, and the read the event requested (account_refresh) follows.
         self._account_available_balances = available
+        if seen == self._balance_events or not self._account_balances:
+            self._account_balances = total
 
     async def _refresh_account(self) -> None:
         """Available margin and positions right after account-changing events (AccountRefresher)."""
