@@ -46,6 +46,9 @@ class UserStreamEventsMixin:
 
     def _process_order_trade_update(self, event: Dict[str, Any]) -> None:
         o = event["o"]
+        if o.get("x") in _MARGIN_CHANGING_EXECUTIONS:
+            # resting / cancelled orders (ours or not) hold / free margin without an ACCOUNT_UPDATE
+            self._account_refresher.request()
         tracker = self._order_tracker
         exchange_order_id = str(o["i"])
         order = tracker.fetch_order(o.get("c"), exchange_order_id)
@@ -58,8 +61,6 @@ class UserStreamEventsMixin:
             tracker.process_trade_update(TradeUpdate(
                 str(o["t"]), order.client_order_id, exchange_order_id, order.trading_pair, o["T"] / 1000.0,
                 price, qty, price * qty, self._fee(o.get("N"), o.get("n", "0")), not o.get("m", False)))
-        if o.get("x") in _MARGIN_CHANGING_EXECUTIONS:
-            self._account_refresher.request()      # resting / cancelled orders hold / free margin
         if o.get("x") == "AMENDMENT":
             self._apply_amendment(order, o)
             order = tracker.fetch_order(order.client_order_id) or order
