@@ -1,5 +1,5 @@
 """Smaller catalogue scenarios found uncovered by the audit (docs/scenario-coverage.md):
-PLC-10, TRK-13/16/18/19/32, POL-19, OB-08, NET-03/20/23."""
+PLC-10, TRK-13/16/18/19/32, POL-13 (spot), POL-19, OB-06/08, TRL-09/10, USR-06, NET-03/08/20/23."""
 import asyncio
 import logging
 from decimal import Decimal
@@ -163,3 +163,99 @@ def test_production_and_testnet_urls():
     assert prod.rest_url("/api/v3/ping") == "https://api.binance.com/api/v3/ping"
     assert BinanceUrls.production("us").rest_url("/api/v3/ping") == "https://api.binance.us/api/v3/ping"
     assert BinanceUrls.testnet().rest_url("/api/v3/ping") == "https://testnet.binance.vision/api/v3/ping"
+
+
+async def test_fill_not_lost_while_the_trades_endpoint_fails(connector, sim):
+    """POL-13 (spot counterpart): the order's trades cannot be fetched -> no fill invented, the order
+    stays tracked; once the endpoint answers again the fill is recorded exactly once."""
+    bid = connector.get_order_book(PAIR).get_price(False)
+    oid = connector.buy(PAIR, Decimal("0.02"), OrderType.LIMIT, bid + Decimal("0.01"))
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    await connector.user_stream_tracker.stop()
+    sim.faults.rest_fault_path = "/api/v3/myTrades"
+    sim.faults.rest_errors_next(100_000, status=500, code=-1000, msg="Internal error.")
+    await sim.spot.take("BTCUSDT", "SELL", "0.01")
+    for _ in range(3):
+        await connector._update_order_status()
+    order = connector.in_flight_orders[oid]
+    assert order.executed_amount_base == 0 and not connector.event_log[MarketEvent.OrderFilled]
+    assert connector.order_tracker.not_found_count(oid) == 0
+    sim.faults.clear()
+    fill = (await connector.event_log.wait_for(MarketEvent.OrderFilled))[0]
+    assert (fill.order_id, fill.amount) == (oid, Decimal("0.01"))
+    await connector._update_order_status()
+    assert len(connector.event_log[MarketEvent.OrderFilled]) == 1 and len(connector.store.fills()) == 1
+    assert connector.in_flight_orders[oid].executed_amount_base == Decimal("0.01")
+
+
+async def test_trading_rules_refresh_failure_is_logged_and_retried(connector, sim, caplog):
+    """TRL-09: a failed refresh keeps the last rules, logs, and tries again."""
+    caplog.set_level(logging.ERROR, logger="exconnect.connector.exchange_base")
+    def info_requests():
+        return len([r for r in sim.request_log if r["path"] == "/api/v3/exchangeInfo"])
+    n = info_requests()
+    sim.faults.rest_fault_path = "/api/v3/exchangeInfo"
+    sim.faults.rest_errors_next(1, status=500, code=-1000, msg="Internal error.")
+    connector.TRADING_RULES_INTERVAL = 3600.0
+    task = asyncio.get_running_loop().create_task(connector._trading_rules_polling_loop())
+    try:
+        await eventually(lambda: info_requests() >= n + 2)
+        assert "Unexpected error while fetching trading rules." in caplog.text
+        assert connector.trading_rules[PAIR].min_notional_size == Decimal("5")
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+def test_only_trading_spot_symbols_make_rules(sim, tmp_path):
+    """TRL-10 / NET-22: status must be TRADING and SPOT must be permitted."""
+    conn = make_connector(sim, tmp_path)
+    filters = [{"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000", "tickSize": "0.01"},
+               {"filterType": "LOT_SIZE", "minQty": "0.001", "maxQty": "1000", "stepSize": "0.001"}]
+    def sym(name, status, perms):
+        return {"symbol": name + "USDT", "status": status, "baseAsset": name, "quoteAsset": "USDT",
+                "permissionSets": [perms], "filters": filters}
+    info = {"symbols": [sym("OK", "TRADING", ["SPOT"]), sym("HALT", "BREAK", ["SPOT"]),
+                        sym("MARG", "TRADING", ["MARGIN"])]}
+    assert [r.trading_pair for r in conn._format_trading_rules(info)] == ["OK-USDT"]
+
+
+async def test_time_request_cancellation_propagates(connector, sim):
+    """NET-08."""
+    sim.faults.rest_fault_path = "/api/v3/time"
+    sim.faults.rest_delay_ms = 5000
+    n = len([r for r in sim.request_log if r["path"] == "/api/v3/time"])
+    task = asyncio.get_running_loop().create_task(connector._update_time_synchronizer())
+    await eventually(lambda: len([r for r in sim.request_log if r["path"] == "/api/v3/time"]) > n)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    sim.faults.clear()
+
+
+async def test_user_stream_listener_cancellation_propagates(sim, tmp_path):
+    """USR-06."""
+    conn = make_connector(sim, tmp_path)
+    try:
+        task = asyncio.get_running_loop().create_task(conn._user_stream_event_listener())
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await conn.stop()
+
+
+async def test_malformed_trade_frame_is_logged_and_trades_keep_flowing(connector, sim, caplog):
+    """OB-06 [F bad]."""
+    from exconnect.events import OrderBookEvent
+    caplog.set_level(logging.ERROR, logger="exconnect.connector.order_book_tracker")
+    trades = []
+    connector.add_listener(OrderBookEvent.TradeEvent, trades.append)
+    connector.order_book_tracker._on_frame(b'{"e":"trade","E":1,"s":"BTCUSDT","t":12345}')
+    assert "Unexpected error when processing public trade updates from exchange" in caplog.text
+    assert trades == []
+    await sim.spot.take("BTCUSDT", "BUY", "0.001")
+    await eventually(lambda: trades)
+    assert trades[0].trading_pair == PAIR
