@@ -93,3 +93,27 @@ async def test_cancel_all_right_after_buy_cancels_it(connector, sim):
     results = await connector.cancel_all(5)          # placement answer not yet received
     assert results == [CancellationResult(oid, True)]
     assert not [o for o in await connector.get_open_orders()]
+
+
+async def test_cancel_all_one_refused_reports_success_first(sim, tmp_path):
+    """CXL-05: two orders cancelled one by one, one DELETE answered 400 -> [(ok, True), (other, False)],
+    one cancelled event, the refused order still tracked."""
+    from connector_helpers import make_connector
+    conn = make_connector(sim, tmp_path, cancel_all_uses_open_orders_endpoint=False)
+    await conn.start(timeout=20)
+    try:
+        ids = await place_resting(conn, 2)
+        async def no_status_polls():
+            return None
+        conn._update_order_status = no_status_polls     # only the DELETEs may meet the fault
+        sim.faults.rest_fault_path = "/api/v3/order"
+        sim.faults.rest_errors_next(1, status=400, code=-1013, msg="Filter failure: nope")
+        results = await conn.cancel_all(5)
+        assert [r.success for r in results] == [True, False]
+        assert {r.order_id for r in results} == set(ids)
+        ok, refused = results[0].order_id, results[1].order_id
+        assert [e.order_id for e in conn.event_log[MarketEvent.OrderCancelled]] == [ok]
+        assert refused in conn.in_flight_orders
+        assert [o.client_order_id for o in await conn.get_open_orders()] == [refused]
+    finally:
+        await conn.stop()
