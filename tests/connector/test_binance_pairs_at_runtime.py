@@ -134,3 +134,30 @@ async def test_orders_of_a_removed_pair_are_still_tracked_to_the_end(connector, 
     done = (await connector.event_log.wait_for(MarketEvent.BuyOrderCompleted))[0]
     assert done.order_id == oid and done.base_asset_amount == Decimal("0.01")
     assert len(connector.store.fills()) == 1
+
+
+async def test_refused_or_failing_subscription_changes(connector, sim):
+    """OB-29/30 failure branches: subscribe refused -> False, no book; unsubscribe refused -> the
+    book is dropped anyway (True); unsubscribe raising -> False and the book is kept."""
+    source = connector.order_book_tracker.data_source
+
+    async def refuse(pair):
+        return False
+
+    async def boom(pair):
+        raise RuntimeError("socket write failed")
+
+    real_subscribe, real_unsubscribe = source.subscribe_to_trading_pair, source.unsubscribe_from_trading_pair
+    source.subscribe_to_trading_pair = refuse
+    assert await connector.add_trading_pair(ETH) is False
+    assert ETH not in connector.order_books and ETH not in connector.order_book_tracker.trading_pairs
+    source.subscribe_to_trading_pair = real_subscribe
+    assert await connector.add_trading_pair(ETH) is True
+    source.unsubscribe_from_trading_pair = boom
+    assert await connector.remove_trading_pair(ETH) is False
+    assert ETH in connector.order_books
+    source.unsubscribe_from_trading_pair = refuse
+    assert await connector.remove_trading_pair(ETH) is True
+    assert ETH not in connector.order_books and ETH not in connector.trading_pairs
+    source.unsubscribe_from_trading_pair = real_unsubscribe
+    assert connector.ready
