@@ -165,3 +165,24 @@ async def test_418_ban_is_a_rate_limit_error_with_back_off(sim, tmp_path):
         assert conn.throttler.blocked_for > 0
     finally:
         await conn.stop()
+
+
+async def test_user_stream_connect_failures_are_retried_until_it_connects(sim, tmp_path, caplog):
+    """USR-22: the WS API cannot be reached -> logged, retried with back-off, not ready; once it
+    can be reached the connector subscribes and becomes ready."""
+    from exconnect.binance import BinanceExchange, BinanceUrls
+    caplog.set_level(logging.ERROR, logger="exconnect.binance.binance_user_stream_data_source")
+    urls = BinanceUrls(sim.spot_url, sim.spot_ws_url, "ws://127.0.0.1:1")        # nothing listens there
+    conn = BinanceExchange(api_key="sim-key", api_secret="sim-secret", trading_pairs=[PAIR], urls=urls,
+                           data_folder=str(tmp_path / "data"), short_poll_interval=0.2, long_poll_interval=0.5)
+    try:
+        await conn.start(wait_ready=False)
+        def failures():
+            return [r for r in caplog.records if "Unexpected error while listening to user stream" in r.getMessage()]
+        await eventually(lambda: len(failures()) >= 2)
+        assert not conn.ready and conn.status_dict["user_stream_initialized"] is False
+        conn.user_stream_tracker.data_source._urls = BinanceUrls.from_base(sim.spot_url)
+        await conn.wait_until_ready(20)
+        assert conn.user_stream_tracker.data_source.subscription_count == 1
+    finally:
+        await conn.stop()
