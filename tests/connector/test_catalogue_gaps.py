@@ -259,3 +259,16 @@ async def test_malformed_trade_frame_is_logged_and_trades_keep_flowing(connector
     await sim.spot.take("BTCUSDT", "BUY", "0.001")
     await eventually(lambda: trades)
     assert trades[0].trading_pair == PAIR
+
+
+async def test_rest_status_rejected_fails_the_order(connector, sim):
+    """POL-07: the simulator never rejects a resting order, so its real status answer is relabelled."""
+    bid = connector.get_order_book(PAIR).get_price(False)
+    oid = connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, bid - 70)
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    answer = await connector._api_get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": oid},
+                                      is_auth_required=True)
+    connector._process_order_message(dict(answer, status="REJECTED"))
+    fail = connector.event_log[MarketEvent.OrderFailure]
+    assert [(f.order_id, f.order_type) for f in fail] == [(oid, OrderType.LIMIT)]
+    assert oid not in connector.in_flight_orders
