@@ -100,3 +100,20 @@ async def test_balance_refresh_failure_keeps_last_balances(connector, sim, caplo
     assert connector._account_balances == before and before
     await connector._status_polling_once()                          # next poll works again
     assert connector.get_balance("USDT") == sum(Decimal(x) for x in sim.spot.balances()["USDT"])
+
+
+async def test_order_placed_while_balances_are_in_flight_is_not_overstated(connector, sim):
+    """The account answer was computed before the order locked funds; the order is acked before the
+    answer arrives. The estimate must still subtract it (a too-high available balance overspends)."""
+    await polls_by_hand(connector)
+    sim.faults.rest_fault_path = "/api/v3/account"
+    sim.faults.response_delay_ms = 300
+    n = len([r for r in sim.request_log if r["path"] == "/api/v3/account"])
+    import asyncio
+    poll = asyncio.get_running_loop().create_task(connector._status_polling_once())
+    await eventually(lambda: len([r for r in sim.request_log if r["path"] == "/api/v3/account"]) > n)
+    bid = connector.get_order_book(PAIR).get_price(False)
+    await place(connector, "BUY", "0.01", bid - 30, 1)
+    await poll
+    sim.faults.clear()
+    assert connector.get_available_balance("USDT") == exchange_free(sim, "USDT")

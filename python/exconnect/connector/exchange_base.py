@@ -322,13 +322,22 @@ class ExchangeBase(PubSub):
             return order.quote_asset, remaining * order.price
         return order.base_asset, remaining
 
-    def _take_in_flight_orders_snapshot(self) -> None:
-        """What the balances just fetched already account for (called right after the fetch)."""
+    def _acked_open_order_ids(self) -> Set[str]:
+        # Not yet acked: the exchange may not hold its funds yet; counted as new until it is.
+        return {cid for cid, o in self._order_tracker.active_orders.items()
+                if not o.is_done and o.current_state != OrderState.PENDING_CREATE}
+
+    def _take_in_flight_orders_snapshot(self, open_before: Optional[Set[str]] = None) -> None:
+        """Orders the balances just fetched surely account for: open (acked) both before the request
+        and after the answer. Orders placed or finished meanwhile are left out, which errs on the
+        low side: one placed is subtracted although it may be locked already, one finished is not
+        given back although it may be released already."""
         snapshot = {}
-        for cid, o in self._order_tracker.active_orders.items():
-            # Not yet acked: the exchange may not hold its funds yet; counted as new until it is.
-            skip = o.is_done or o.current_state == OrderState.PENDING_CREATE
-            locked = None if skip else self._locked_by(o)
+        for cid in self._acked_open_order_ids():
+            if open_before is not None and cid not in open_before:
+                continue
+            o = self._order_tracker.active_orders[cid]
+            locked = self._locked_by(o)
             if locked is not None:
                 snapshot[cid] = (o, locked[0], locked[1])
         self._in_flight_orders_snapshot = snapshot
@@ -757,8 +766,9 @@ class ExchangeBase(PubSub):
             self._account_balances_initialized = True
 
     async def _update_balances_with_snapshot(self) -> None:
+        open_before = self._acked_open_order_ids()
         await self._update_balances()
-        self._take_in_flight_orders_snapshot()
+        self._take_in_flight_orders_snapshot(open_before)
 
     async def _update_order_status(self) -> None:
         orders = [o for o in self._order_tracker.all_updatable_orders.values()
