@@ -157,3 +157,24 @@ async def test_quantize_order_amount_applies_min_notional_at_price(connector):
     assert connector.quantize_order_amount(PAIR, amount, Decimal("60000")) == Decimal("0.00012")   # 7.2 >= 5
     assert connector.quantize_order_amount(PAIR, amount, Decimal("100")) == Decimal("0")           # 0.012 < 5
     assert connector.quantize_order_amount(PAIR, amount, Decimal("NaN")) == Decimal("0.00012")
+
+
+async def test_never_acked_lost_order_cancel_answer_brings_its_fill(connector, sim):
+    """Placement answered 503 (but placed), no ack ever seen, then lost: the order has no exchange
+    id. The cancel answer carries it, so the fill made meanwhile is fetched and recorded."""
+    connector._cancel_lost_orders = no_cancel_lost
+    connector.UNKNOWN_OUTCOME_RECHECK = 1e9
+    connector.SHORT_POLL_INTERVAL = connector.LONG_POLL_INTERVAL = 1e9
+    await connector.user_stream_tracker.stop()
+    sim.faults.order_503_but_placed_next(1)
+    bid = connector.get_order_book(PAIR).get_price(False)
+    oid = connector.buy(PAIR, Decimal("0.02"), OrderType.LIMIT, bid + Decimal("0.01"))
+    await eventually(lambda: oid not in connector._orders_being_placed)
+    make_lost(connector, oid)
+    order = connector.order_tracker.lost_orders[oid]
+    assert order.exchange_order_id is None
+    await sim.spot.take("BTCUSDT", "SELL", "0.005")
+    await connector._execute_order_cancel(order)
+    assert oid not in connector.order_tracker.lost_orders and order.exchange_order_id
+    assert [(f.order_id, f.amount) for f in connector.event_log[MarketEvent.OrderFilled]] == [(oid, Decimal("0.005"))]
+    assert len(connector.store.fills()) == 1
