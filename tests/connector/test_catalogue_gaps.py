@@ -272,3 +272,15 @@ async def test_rest_status_rejected_fails_the_order(connector, sim):
     fail = connector.event_log[MarketEvent.OrderFailure]
     assert [(f.order_id, f.order_type) for f in fail] == [(oid, OrderType.LIMIT)]
     assert oid not in connector.in_flight_orders
+
+
+@pytest.mark.parametrize("state", [OrderState.OPEN, OrderState.PARTIALLY_FILLED, OrderState.PENDING_CANCEL])
+def test_lost_order_stays_lost_and_failed_on_live_states(state):
+    """TRK-31."""
+    tracker, events = tracker_with_log(limit=0)
+    tracker.start_tracking_order(new_order(eid="28"))
+    tracker.process_order_not_found("c1")
+    assert "c1" in tracker.lost_orders
+    tracker.process_order_update(OrderUpdate(PAIR, T + 1, state, "c1", "28"))
+    assert "c1" in tracker.lost_orders and tracker.lost_orders["c1"].current_state == OrderState.FAILED
+    assert [t for t, _ in events] == [MarketEvent.OrderFailure]
