@@ -16,6 +16,7 @@ cdef extern from "binance_parse.h" nogil:
         BP_ERR_SEQUENCE
     enum:
         BP_MAX_NESTING
+        BP_KEEP_LEVELS
         BP_EXPECT_UPDATE
         BP_EXPECT_SNAPSHOT
         BP_HAS_E_TYPE
@@ -61,6 +62,7 @@ cdef extern from "binance_parse.h" nogil:
 
     void bp_init(bp_depth *m)
     void bp_free(bp_depth *m)
+    void bp_shrink(bp_depth *m, size_t keep)
     int bp_parse_depth(bp_depth *m, const char *buf, size_t len, int expect, int price_scale, int size_scale)
     int bp_peek_symbol(const char *buf, size_t len, const char **sym, size_t *sym_len)
     const char *bp_strerror(int status)

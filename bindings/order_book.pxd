@@ -43,6 +43,7 @@ cdef class OrderBook:
     cdef int c_apply_binance_depth(self, const char *buf, Py_ssize_t n) except -1     # returns DEPTH_*
     cdef int c_apply_binance_snapshot(self, const char *buf, Py_ssize_t n) except -1
     cdef bk_level *_reserve_scratch(self, size_t n) except NULL
+    cdef void _trim_buffers(self) noexcept
     # --- internal helpers (declared here because Cython requires it) ---
     cdef int _check_symbol(self, const char *buf, Py_ssize_t n) except -1
     cdef int _raise_parse(self, int st, const char *buf, Py_ssize_t n, str what) except -1

@@ -24,7 +24,8 @@ from exconnect.native.cbook cimport (
 )
 from exconnect.native.cbinance_parse cimport (
     BP_ERR_NOMEM, BP_ERR_NUMBER, BP_EXPECT_SNAPSHOT, BP_EXPECT_UPDATE, BP_HAS_PREV, BP_HAS_STREAM,
-    BP_HAS_SYMBOL, BP_OK, BP_SEQ_APPLY, BP_SEQ_GAP, bp_free, bp_init, bp_parse_depth, bp_peek_symbol,
+    BP_HAS_SYMBOL, BP_KEEP_LEVELS, BP_OK, BP_SEQ_APPLY, BP_SEQ_GAP, bp_free, bp_init, bp_parse_depth,
+    bp_peek_symbol, bp_shrink,
     bp_seq_check, bp_seq_commit, bp_seq_init, bp_seq_snapshot, bp_strerror,
 )
 from exconnect.native.cfixed cimport FX_MAX_SCALE, fx_strerror
@@ -141,6 +142,17 @@ cdef class OrderBook:
         self._scratch_cap = n + 16
         return p
 
+    cdef void _trim_buffers(self) noexcept:
+        # The parse levels and the row scratch grow to the largest message seen (a snapshot:
+        # thousands of levels, 24 B each) and would stay allocated for the book's lifetime,
+        # ~19 B/level of RSS on top of the book's own arrays.  Diff frames need a few dozen.
+        if self._msg.bids.cap > BP_KEEP_LEVELS or self._msg.asks.cap > BP_KEEP_LEVELS:
+            bp_shrink(&self._msg, BP_KEEP_LEVELS)
+        if self._scratch_cap > 2 * BP_KEEP_LEVELS + 16:
+            PyMem_Free(self._scratch)
+            self._scratch = NULL
+            self._scratch_cap = 0
+
     cdef int c_apply_levels(self, const bk_level *bids, size_t nb, const bk_level *asks, size_t na,
                             int64_t update_id) except -1:
         cdef int st = bk_apply(&self._book, bids, nb, asks, na)
@@ -217,16 +229,21 @@ cdef class OrderBook:
                 _raise_book(st)
             self._last_diff_uid = self._msg.final_id
         bp_seq_commit(&self._seq, decision, self._msg.final_id)
+        if self._msg.bids.cap > BP_KEEP_LEVELS or self._msg.asks.cap > BP_KEEP_LEVELS:
+            bp_shrink(&self._msg, BP_KEEP_LEVELS)   # an unusually large diff frame
         return decision
 
     cdef int c_apply_binance_snapshot(self, const char *buf, Py_ssize_t n) except -1:
         cdef int st = bp_parse_depth(&self._msg, buf, <size_t>n, BP_EXPECT_SNAPSHOT,
                                      self.price_scale, self.size_scale)
-        if st != BP_OK:
-            self._raise_parse(st, buf, n, "Binance depth snapshot")
-        self._check_symbol(buf, n)
-        return self.c_apply_snapshot_levels(self._msg.bids.v, self._msg.bids.n, self._msg.asks.v,
-                                            self._msg.asks.n, self._msg.last_update_id)
+        try:
+            if st != BP_OK:
+                self._raise_parse(st, buf, n, "Binance depth snapshot")
+            self._check_symbol(buf, n)
+            return self.c_apply_snapshot_levels(self._msg.bids.v, self._msg.bids.n, self._msg.asks.v,
+                                                self._msg.asks.n, self._msg.last_update_id)
+        finally:
+            self._trim_buffers()
 
     # ------------------------------------------------------------------ Binance fast path
     def apply_binance_depth(self, frame) -> int:
@@ -279,12 +296,18 @@ cdef class OrderBook:
         return k
 
     cdef int _apply_rows(self, object bids, object asks, int64_t update_id, bint snapshot) except -1:
-        cdef size_t nb = self._rows_to_levels(bids, 0, update_id)
-        cdef size_t end = self._rows_to_levels(asks, nb, update_id)
-        cdef bk_level *lv = self._reserve_scratch(end)
-        if snapshot:
-            return self.c_apply_snapshot_levels(lv, nb, lv + nb, end - nb, update_id)
-        return self.c_apply_levels(lv, nb, lv + nb, end - nb, update_id)
+        cdef size_t nb, end
+        cdef bk_level *lv
+        try:
+            nb = self._rows_to_levels(bids, 0, update_id)
+            end = self._rows_to_levels(asks, nb, update_id)
+            lv = self._reserve_scratch(end)
+            if snapshot:
+                return self.c_apply_snapshot_levels(lv, nb, lv + nb, end - nb, update_id)
+            return self.c_apply_levels(lv, nb, lv + nb, end - nb, update_id)
+        finally:
+            if self._scratch_cap > 2 * BP_KEEP_LEVELS + 16:
+                self._trim_buffers()
 
     def apply_snapshot(self, bids, asks, int64_t update_id) -> None:
         """Replace the book.  Rows: OrderBookRow or (price, amount[, update_id])."""
@@ -325,7 +348,11 @@ cdef class OrderBook:
             lv[nb + i].price = a[2 * i]
             lv[nb + i].qty = a[2 * i + 1]
             lv[nb + i].uid = update_id
-        self.c_apply_levels(lv, nb, lv + nb, na, update_id)
+        try:
+            self.c_apply_levels(lv, nb, lv + nb, na, update_id)
+        finally:
+            if self._scratch_cap > 2 * BP_KEEP_LEVELS + 16:
+                self._trim_buffers()
 
     def apply_trade(self, trade) -> None:
         """Record the last trade (any object with a .price)."""

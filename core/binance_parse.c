@@ -527,6 +527,17 @@ void bp_free(bp_depth *m) {
     memset(m, 0, sizeof(*m));
 }
 
+void bp_shrink(bp_depth *m, size_t keep) {
+    bp_levels *sides[2] = {&m->bids, &m->asks};
+    for (int i = 0; i < 2; i++) {
+        if (sides[i]->cap > keep) {
+            free(sides[i]->v);
+            sides[i]->v = NULL;
+            sides[i]->n = sides[i]->cap = 0;
+        }
+    }
+}
+
 static void reset_fields(bp_depth *m) {
     m->has = 0;
     m->event_time = m->tx_time = m->first_id = m->final_id = m->prev_final_id = m->last_update_id = 0;

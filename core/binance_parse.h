@@ -80,6 +80,12 @@ typedef struct {
 
 void bp_init(bp_depth *m);
 void bp_free(bp_depth *m);
+/* Level arrays grow to the largest message parsed (a REST snapshot: thousands of
+ * levels) and are reused for the next one.  Release any side whose capacity is
+ * above `keep` levels (the levels it holds are dropped, n = 0) so that a book
+ * does not keep a snapshot-sized buffer for ~10-level diff frames. */
+#define BP_KEEP_LEVELS 256
+void bp_shrink(bp_depth *m, size_t keep);
 
 /* Parse one message.  expect = BP_EXPECT_UPDATE requires e="depthUpdate", U, u,
  * b, a; BP_EXPECT_SNAPSHOT requires lastUpdateId, bids, asks.  On error the

@@ -390,3 +390,39 @@ def test_futures_first_frame_continuing_the_snapshot_by_pu_is_applied():
              b'"b":[["100.5","2"]],"a":[]}')
     assert book.apply_binance_depth(frame) == DEPTH_APPLIED
     assert book.in_sync and book.get_price(False) == Decimal("100.5")
+
+
+# ---------------------------------------------------------------- buffers released after large messages
+def _rows(start_cents, n, step):
+    return [[f"{(start_cents + step * i) / 100:.2f}", f"{1 + i % 7}.00000"] for i in range(n)]
+
+
+def test_large_snapshots_and_frames_then_small_frames_alternate():
+    """Parse/scratch buffers are released after any message above the kept size (a snapshot);
+    the next message, small or large, regrows them: results must not depend on that."""
+    import json
+    book = OrderBook(2, 5, symbol="BTCUSDT")
+    ref = OrderBook(2, 5, symbol="BTCUSDT")
+    for rnd in range(3):
+        bids, asks = _rows(6_000_000, 2000, -1), _rows(6_000_001, 2000, 1)
+        uid = 10_000 * (rnd + 1)
+        body = json.dumps({"lastUpdateId": uid, "bids": bids, "asks": asks}).encode()
+        book.apply_binance_snapshot(body)
+        ref.apply_snapshot(bids, asks, uid)          # the row path's scratch buffer, same size
+        assert book.snapshot == ref.snapshot
+        big = [[p, "0"] for p, _ in bids[:700]]      # a diff frame larger than the kept buffer
+        frame = json.dumps({"e": "depthUpdate", "E": 1, "s": "BTCUSDT", "U": uid + 1, "u": uid + 1,
+                            "b": big, "a": asks[:3]}).encode()
+        assert book.apply_binance_depth(frame) == DEPTH_APPLIED
+        ref.apply_diffs(big, asks[:3], uid + 1)
+        small = json.dumps({"e": "depthUpdate", "E": 2, "s": "BTCUSDT", "U": uid + 2, "u": uid + 2,
+                            "b": [["59000.00", "1.00000"]], "a": [["60000.01", "0"]]}).encode()
+        assert book.apply_binance_depth(small) == DEPTH_APPLIED
+        ref.apply_diffs([["59000.00", "1.00000"]], [["60000.01", "0"]], uid + 2)
+        assert book.snapshot == ref.snapshot
+        assert len(book.snapshot[0]) == 2000 - 700 + 1
+        # a refused large snapshot after all that leaves the book as it was
+        before = book.snapshot
+        with pytest.raises(ValueError):
+            book.apply_binance_snapshot(body[:-2])
+        assert book.snapshot == before
