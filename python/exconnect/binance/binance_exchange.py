@@ -51,6 +51,19 @@ class BinanceExchange(ExchangeBase):
                                         taker_percent_fee_decimal=Decimal("0.001"),
                                         buy_percent_fee_deducted_from_returns=True)
 
+    # REST paths and wire choices the shared code uses: a connector on another Binance wire (the
+    # USDⓈ-M perpetual connector) overrides these instead of copying the methods that use them.
+    PING_PATH = CONSTANTS.PING_PATH
+    SERVER_TIME_PATH = CONSTANTS.SERVER_TIME_PATH
+    EXCHANGE_INFO_PATH = CONSTANTS.EXCHANGE_INFO_PATH
+    TICKER_PRICE_CHANGE_PATH = CONSTANTS.TICKER_PRICE_CHANGE_PATH
+    ORDER_PATH = CONSTANTS.ORDER_PATH
+    OPEN_ORDERS_PATH = CONSTANTS.OPEN_ORDERS_PATH
+    MY_TRADES_PATH = CONSTANTS.MY_TRADES_PATH          # the account's trades (spot myTrades)
+    ACCOUNTS_PATH = CONSTANTS.ACCOUNTS_PATH
+    MY_TRADES_MAKER_FIELD = "isMaker"                   # a myTrades row's maker flag
+    CANCEL_TIME_FIELD = "transactTime"                  # the cancel answer's timestamp
+
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
                  urls: Optional[CONSTANTS.BinanceUrls] = None, domain: str = CONSTANTS.DEFAULT_DOMAIN,
@@ -199,10 +212,10 @@ class BinanceExchange(ExchangeBase):
         return await self._api_request(path, "DELETE", params, is_auth_required, **kw)
 
     async def _ping(self) -> None:
-        await self._api_get(CONSTANTS.PING_PATH)
+        await self._api_get(self.PING_PATH)
 
     async def _get_server_time_ms(self) -> float:
-        answer = await self._api_get(CONSTANTS.SERVER_TIME_PATH)
+        answer = await self._api_get(self.SERVER_TIME_PATH)
         return float(answer["serverTime"])
 
     async def _update_time_synchronizer(self) -> None:
@@ -216,7 +229,7 @@ class BinanceExchange(ExchangeBase):
     # ------------------------------------------------------------------ trading rules
     async def _update_trading_rules(self) -> None:
         await self._update_time_synchronizer()      # one cheap sample per refresh keeps the offset fresh
-        info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
+        info = await self._api_get(self.EXCHANGE_INFO_PATH)
         self._apply_rate_limits(info.get("rateLimits") or [])
         self._initialize_trading_pair_symbols_from_exchange_info(info)
         rules = self._format_trading_rules(info)
@@ -287,7 +300,7 @@ class BinanceExchange(ExchangeBase):
 
     async def all_trading_pairs(self) -> List[str]:
         try:
-            info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
+            info = await self._api_get(self.EXCHANGE_INFO_PATH)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -298,7 +311,7 @@ class BinanceExchange(ExchangeBase):
     async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, Decimal]:
         out = {}
         for pair in trading_pairs:
-            t = await self._api_get(CONSTANTS.TICKER_PRICE_CHANGE_PATH,
+            t = await self._api_get(self.TICKER_PRICE_CHANGE_PATH,
                                     {"symbol": self.exchange_symbol_associated_to_pair(pair)})
             out[pair] = Decimal(t["lastPrice"])
         return out
@@ -316,7 +329,7 @@ class BinanceExchange(ExchangeBase):
         return TradeUpdate(str(row["id"]), order.client_order_id, str(row["orderId"]), order.trading_pair,
                            row["time"] / 1000.0, price, qty, quote,
                            self._fee(row.get("commissionAsset"), row.get("commission", "0")),
-                           not row.get("isMaker", False))
+                           not row.get(self.MY_TRADES_MAKER_FIELD, False))
 
     def _order_update_from_rest(self, order, data: Dict[str, Any], timestamp_ms: Optional[int] = None) -> OrderUpdate:
         status = data.get("status", "NEW")
@@ -345,7 +358,7 @@ class BinanceExchange(ExchangeBase):
             params["price"] = _fmt(order.price)
         elif order.order_type is OrderType.LIMIT_MAKER:
             params["price"] = _fmt(order.price)
-        answer = await self._api_post(CONSTANTS.ORDER_PATH, params, is_auth_required=True)
+        answer = await self._api_post(self.ORDER_PATH, params, is_auth_required=True)
         try:
             update = self._order_update_from_rest(order, answer, answer.get("transactTime"))
             trades = []
@@ -362,10 +375,10 @@ class BinanceExchange(ExchangeBase):
         return update, trades
 
     async def _place_cancel(self, order) -> Optional[OrderUpdate]:
-        answer = await self._api_delete(CONSTANTS.ORDER_PATH, {
+        answer = await self._api_delete(self.ORDER_PATH, {
             "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
             "origClientOrderId": order.client_order_id}, is_auth_required=True)
-        return self._order_update_from_rest(order, answer, answer.get("transactTime"))
+        return self._order_update_from_rest(order, answer, answer.get(self.CANCEL_TIME_FIELD))
 
     def _is_order_not_found_during_cancelation_error(self, e: BaseException) -> bool:
         return (isinstance(e, RequestRejected) and e.code == CONSTANTS.UNKNOWN_ORDER_ERROR_CODE
@@ -376,7 +389,7 @@ class BinanceExchange(ExchangeBase):
                 and CONSTANTS.ORDER_NOT_EXIST_MESSAGE in str(e.msg))
 
     async def _request_order_status(self, order) -> OrderUpdate:
-        answer = await self._api_get(CONSTANTS.ORDER_PATH, {
+        answer = await self._api_get(self.ORDER_PATH, {
             "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
             "origClientOrderId": order.client_order_id}, is_auth_required=True)
         return self._order_update_from_rest(order, answer)
@@ -385,7 +398,7 @@ class BinanceExchange(ExchangeBase):
         exchange_order_id = order.exchange_order_id
         if exchange_order_id is None:
             return []
-        rows = await self._api_get(CONSTANTS.MY_TRADES_PATH, {
+        rows = await self._api_get(self.MY_TRADES_PATH, {
             "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
             "orderId": exchange_order_id}, is_auth_required=True)
         return [self._trade_from_my_trades_row(r, order) for r in rows if str(r.get("orderId")) == exchange_order_id]
@@ -394,7 +407,7 @@ class BinanceExchange(ExchangeBase):
         remaining = list(orders)
         if self._cancel_all_uses_open_orders and len(orders) > 1:
             try:
-                reports = await self._api_delete(CONSTANTS.OPEN_ORDERS_PATH, {
+                reports = await self._api_delete(self.OPEN_ORDERS_PATH, {
                     "symbol": self.exchange_symbol_associated_to_pair(trading_pair)}, is_auth_required=True)
             except asyncio.CancelledError:
                 raise
@@ -427,7 +440,7 @@ class BinanceExchange(ExchangeBase):
         cls = _in_flight_order_class()
         tracker = self._order_tracker
         for pair in self._trading_pairs:
-            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
+            rows = await self._api_get(self.OPEN_ORDERS_PATH,
                                        {"symbol": self.exchange_symbol_associated_to_pair(pair)},
                                        is_auth_required=True)
             for r in rows:
@@ -447,7 +460,7 @@ class BinanceExchange(ExchangeBase):
     async def get_open_orders(self) -> List[OpenOrder]:
         out: List[OpenOrder] = []
         for pair in self._trading_pairs:
-            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
+            rows = await self._api_get(self.OPEN_ORDERS_PATH,
                                        {"symbol": self.exchange_symbol_associated_to_pair(pair)},
                                        is_auth_required=True)
             for r in rows:
@@ -460,7 +473,7 @@ class BinanceExchange(ExchangeBase):
 
     # ------------------------------------------------------------------ balances
     async def _update_balances(self) -> None:
-        account = await self._api_get(CONSTANTS.ACCOUNTS_PATH, is_auth_required=True)
+        account = await self._api_get(self.ACCOUNTS_PATH, is_auth_required=True)
         total: Dict[str, Decimal] = {}
         available: Dict[str, Decimal] = {}
         for b in account.get("balances", ()):
@@ -483,8 +496,7 @@ class BinanceExchange(ExchangeBase):
         pairs_with_orders = {o.trading_pair for o in tracker.all_updatable_orders.values()}
         now_mono = time.monotonic()
         long_due = now_mono - self._last_trades_poll_mono >= self.LONG_POLL_INTERVAL
-        # Pairs with orders count even if removed from the pair list meanwhile (their fills matter).
-        known = list(dict.fromkeys([*self._trading_pairs, *sorted(pairs_with_orders)]))
+        known = self._trade_poll_pairs(pairs_with_orders)
         pairs = known if long_due else [p for p in known if p in pairs_with_orders]
         if not pairs:
             return
@@ -496,13 +508,18 @@ class BinanceExchange(ExchangeBase):
             since = self._last_trades_poll_ms.get(pair)
             if since is not None:
                 params["startTime"] = since
-            rows = await self._api_get(CONSTANTS.MY_TRADES_PATH, params, is_auth_required=True)
+            rows = await self._api_get(self.MY_TRADES_PATH, params, is_auth_required=True)
             # Next window overlaps by a margin: trade times are the exchange's, our clock may lag.
             self._last_trades_poll_ms[pair] = server_now_ms - 10_000
             for row in rows:
                 cid = self._process_trade_row(pair, row)
                 if cid is None and self._store is not None and not self._store.has_fill(pair, str(row["id"])):
                     await self._attribute_unknown_trade(pair, row)
+
+    def _trade_poll_pairs(self, pairs_with_orders: set) -> List[str]:
+        """Pairs the trade back-stop may poll. Pairs with orders count even if removed from the
+        pair list meanwhile (their fills matter)."""
+        return list(dict.fromkeys([*self._trading_pairs, *sorted(pairs_with_orders)]))
 
     def _process_trade_row(self, pair: str, row: Dict[str, Any]) -> Optional[str]:
         """Record one myTrades row; returns the client order id it belongs to (None: unknown)."""
@@ -523,13 +540,15 @@ class BinanceExchange(ExchangeBase):
 
     async def _attribute_unknown_trade(self, pair: str, row: Dict[str, Any]) -> None:
         """A trade of an order nothing local knows: ours if its client id carries our prefix
-        (e.g. the data folder was lost); then it is recorded like any missing trade."""
+        (e.g. the data folder was lost, or an order restored from a state saved before its ack);
+        then it is recorded like any missing trade (with the order answer, for subclasses that
+        need more than the trade row)."""
         prefix = self._client_order_id_prefix
         exchange_order_id = str(row["orderId"])
         if not prefix or exchange_order_id in self._foreign_orders:
             return
         try:
-            info = await self._api_get(CONSTANTS.ORDER_PATH, {"symbol": self.exchange_symbol_associated_to_pair(pair),
+            info = await self._api_get(self.ORDER_PATH, {"symbol": self.exchange_symbol_associated_to_pair(pair),
                                                               "orderId": exchange_order_id}, is_auth_required=True)
         except RequestRejected:
             self._foreign_orders.add(exchange_order_id)
@@ -539,9 +558,10 @@ class BinanceExchange(ExchangeBase):
             self._foreign_orders.add(exchange_order_id)
             return
         self._order_tracker.remember_exchange_order_id(exchange_order_id, cid)
-        self._recreate_missing_trade(pair, cid, row)
+        self._recreate_missing_trade(pair, cid, row, info)
 
-    def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any]) -> None:
+    def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any],
+                                order_info: Optional[Dict[str, Any]] = None) -> None:
         from exconnect.events import MarketEvent, OrderFilledEvent
         price, qty = Decimal(row["price"]), Decimal(row["qty"])
         fee = self._fee(row.get("commissionAsset"), row.get("commission", "0"))

@@ -67,6 +67,18 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
                                         taker_percent_fee_decimal=Decimal("0.0005"),
                                         buy_percent_fee_deducted_from_returns=False)
 
+    # The futures wire for the code shared with the spot connector (see BinanceExchange).
+    PING_PATH = CONSTANTS.PING_PATH
+    SERVER_TIME_PATH = CONSTANTS.SERVER_TIME_PATH
+    EXCHANGE_INFO_PATH = CONSTANTS.EXCHANGE_INFO_PATH
+    TICKER_PRICE_CHANGE_PATH = CONSTANTS.TICKER_PRICE_CHANGE_PATH
+    ORDER_PATH = CONSTANTS.ORDER_PATH
+    OPEN_ORDERS_PATH = CONSTANTS.OPEN_ORDERS_PATH
+    MY_TRADES_PATH = CONSTANTS.USER_TRADES_PATH
+    ACCOUNTS_PATH = CONSTANTS.ACCOUNT_PATH
+    MY_TRADES_MAKER_FIELD = "maker"
+    CANCEL_TIME_FIELD = "updateTime"
+
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
                  urls: Optional[CONSTANTS.BinancePerpetualUrls] = None, domain: str = CONSTANTS.DEFAULT_DOMAIN,
@@ -217,23 +229,7 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         return BinancePerpetualUserStreamDataSource(self._auth, self._rest, self._urls,
                                                     keepalive_interval=self._listen_key_keepalive_interval)
 
-    # ------------------------------------------------------------------ REST basics
-    async def _ping(self) -> None:
-        await self._api_get(CONSTANTS.PING_PATH)
-
-    async def _get_server_time_ms(self) -> float:
-        answer = await self._api_get(CONSTANTS.SERVER_TIME_PATH)
-        return float(answer["serverTime"])
-
     # ------------------------------------------------------------------ trading rules
-    async def _update_trading_rules(self) -> None:
-        await self._update_time_synchronizer()
-        info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
-        self._apply_rate_limits(info.get("rateLimits") or [])
-        self._initialize_trading_pair_symbols_from_exchange_info(info)
-        rules = self._format_trading_rules(info)
-        self._trading_rules = {r.trading_pair: r for r in rules}
-
     def _apply_rate_limits(self, rate_limits: List[Dict[str, Any]]) -> None:
         for rl in rate_limits:
             try:
@@ -282,24 +278,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
             except Exception:
                 _log.exception("Error parsing the trading pair rule %s. Skipping.", s)
         return rules
-
-    async def all_trading_pairs(self) -> List[str]:
-        try:
-            info = await self._api_get(CONSTANTS.EXCHANGE_INFO_PATH)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            return []
-        return [f"{s['baseAsset']}-{s['quoteAsset']}" for s in info.get("symbols", ())
-                if self.is_exchange_information_valid(s)]
-
-    async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, Decimal]:
-        out = {}
-        for pair in trading_pairs:
-            t = await self._api_get(CONSTANTS.TICKER_PRICE_CHANGE_PATH,
-                                    {"symbol": self.exchange_symbol_associated_to_pair(pair)})
-            out[pair] = Decimal(t["lastPrice"])
-        return out
 
     def get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
                 amount: Decimal, price: Decimal = Decimal("NaN"), is_maker: Optional[bool] = None,
@@ -429,12 +407,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         return OrderUpdate(order.trading_pair, ts / 1000.0, state, order.client_order_id,
                            str(data["orderId"]) if data.get("orderId") is not None else None, misc or None)
 
-    async def _place_cancel(self, order) -> Optional[OrderUpdate]:
-        answer = await self._api_delete(CONSTANTS.ORDER_PATH, {
-            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
-            "origClientOrderId": order.client_order_id}, is_auth_required=True)
-        return self._order_update_from_rest(order, answer, answer.get("updateTime"))
-
     def _is_order_not_found_during_cancelation_error(self, e: BaseException) -> bool:
         return isinstance(e, RequestRejected) and e.code in (CONSTANTS.UNKNOWN_ORDER_ERROR_CODE,
                                                              CONSTANTS.ORDER_NOT_EXIST_ERROR_CODE)
@@ -449,23 +421,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         if answer.get("origQty") is not None and order.order_type is not OrderType.MARKET:
             self._apply_order_amendment(order, Decimal(answer["origQty"]), Decimal(answer["price"]), "order status")
         return self._order_update_from_rest(order, answer)
-
-    def _trade_from_my_trades_row(self, row: Dict[str, Any], order) -> TradeUpdate:
-        price, qty = Decimal(row["price"]), Decimal(row["qty"])
-        quote = Decimal(row["quoteQty"]) if row.get("quoteQty") is not None else price * qty
-        return TradeUpdate(str(row["id"]), order.client_order_id, str(row["orderId"]), order.trading_pair,
-                           row["time"] / 1000.0, price, qty, quote,
-                           self._fee(row.get("commissionAsset"), row.get("commission", "0")),
-                           not row.get("maker", False))
-
-    async def _all_trade_updates_for_order(self, order) -> List[TradeUpdate]:
-        exchange_order_id = order.exchange_order_id
-        if exchange_order_id is None:
-            return []
-        rows = await self._api_get(CONSTANTS.USER_TRADES_PATH, {
-            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
-            "orderId": exchange_order_id}, is_auth_required=True)
-        return [self._trade_from_my_trades_row(r, order) for r in rows if str(r.get("orderId")) == exchange_order_id]
 
     async def _cancel_all_for_pair(self, trading_pair: str, orders: List[Any]) -> None:
         await ExchangeBase._cancel_all_for_pair(self, trading_pair, orders)
@@ -528,56 +483,17 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         return out
 
     # ------------------------------------------------------------------ trade back-stop
-    async def _update_order_fills_from_trades(self) -> None:
-        """Poll recent account trades per pair and record any fill no other channel delivered."""
-        tracker = self._order_tracker
-        pairs_with_orders = {o.trading_pair for o in tracker.all_updatable_orders.values()}
-        now_mono = time.monotonic()
-        long_due = now_mono - self._last_trades_poll_mono >= self.LONG_POLL_INTERVAL
-        pairs = self._trading_pairs if long_due else [p for p in self._trading_pairs if p in pairs_with_orders]
-        if not pairs:
-            return
-        if long_due:
-            self._last_trades_poll_mono = now_mono
-        server_now_ms = self._time_synchronizer.time_ms()
-        for pair in pairs:
-            params: Dict[str, Any] = {"symbol": self.exchange_symbol_associated_to_pair(pair), "limit": 1000}
-            since = self._last_trades_poll_ms.get(pair)
-            if since is not None:
-                params["startTime"] = since
-            rows = await self._api_get(CONSTANTS.USER_TRADES_PATH, params, is_auth_required=True)
-            self._last_trades_poll_ms[pair] = server_now_ms - 10_000
-            for row in rows:
-                cid = self._process_trade_row(pair, row)
-                if cid is None and self._store is not None and not self._store.has_fill(pair, str(row["id"])):
-                    await self._attribute_unknown_trade(pair, row)
-
-    async def _attribute_unknown_trade(self, pair: str, row: Dict[str, Any]) -> None:
-        """A trade whose exchange order id nothing local knows: e.g. an order restored from a state
-        saved before its ack (no exchange id yet), or a lost data folder. Ours if the order's client
-        id carries our prefix; the order answer also tells what the order did to the position."""
-        prefix = self._client_order_id_prefix
-        exchange_order_id = str(row["orderId"])
-        if not prefix or exchange_order_id in self._foreign_orders:
-            return
-        try:
-            info = await self._api_get(CONSTANTS.ORDER_PATH, {"symbol": self.exchange_symbol_associated_to_pair(pair),
-                                                              "orderId": exchange_order_id}, is_auth_required=True)
-        except RequestRejected:
-            self._foreign_orders.add(exchange_order_id)
-            return
-        cid = str(info.get("clientOrderId", ""))
-        if not cid.startswith(prefix):
-            self._foreign_orders.add(exchange_order_id)
-            return
-        self._order_tracker.remember_exchange_order_id(exchange_order_id, cid)
-        self._recreate_missing_trade(pair, cid, row, info)
+    def _trade_poll_pairs(self, pairs_with_orders: set) -> List[str]:
+        """Only the configured pairs (this connector's pair list does not change at runtime)."""
+        return self._trading_pairs
 
     def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any],
                                 order_info: Optional[Dict[str, Any]] = None) -> None:
         """Record a trade found only in the account's trade history, with the leverage and position
         action of its order: from the tracked (e.g. restored) order itself, else its saved tracking
-        state, else what the exchange says about the order/trade (leverage: the pair's current one)."""
+        state, else what the exchange says about the order/trade (leverage: the pair's current one).
+        ``order_info``: the exchange's order answer when the order was attributed by its client id
+        (BinanceExchange._attribute_unknown_trade)."""
         from exconnect.events import OrderFilledEvent
         tracker = self._order_tracker
         order = tracker.fetch_order(client_order_id)
