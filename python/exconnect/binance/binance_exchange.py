@@ -434,8 +434,10 @@ class BinanceExchange(ExchangeBase):
         prefix = self._client_order_id_prefix
         if not prefix or not self._trading_required:
             return
-        if type(self)._place_order is not BinanceExchange._place_order:
-            return      # a subclass on another wire (e.g. USDⓈ-M) brings its own reconciliation
+        if (type(self)._place_order is not BinanceExchange._place_order
+                and type(self)._adopted_order is BinanceExchange._adopted_order):
+            return      # a subclass on another wire that does not say how to read its open orders
+        await self._before_adopting_open_orders()
         from exconnect.connector.exchange_base import _in_flight_order_class
         cls = _in_flight_order_class()
         tracker = self._order_tracker
@@ -447,15 +449,28 @@ class BinanceExchange(ExchangeBase):
                 cid = r.get("clientOrderId", "")
                 if not cid.startswith(prefix) or tracker.fetch_order(cid, str(r["orderId"])) is not None:
                     continue
-                if r.get("type") not in OrderType.__members__:
+                order = self._adopted_order(cls, pair, cid, r)
+                if order is None:
                     continue
-                order = cls(cid, pair, OrderType[r["type"]], TradeType.BUY if r["side"] == "BUY" else TradeType.SELL,
-                            Decimal(r["origQty"]), r.get("time", 0) / 1000.0, price=Decimal(r["price"]),
-                            exchange_order_id=str(r["orderId"]), initial_state=OrderState.OPEN)
                 _log.warning("Adopting open order %s (%s) found on the exchange but not in the saved state.",
                              cid, pair)
                 tracker.start_tracking_order(order)
                 await self._process_order_update_with_fills(order, self._order_update_from_rest(order, r))
+
+    async def _before_adopting_open_orders(self) -> None:
+        """What must be known before open orders can be adopted (nothing on spot)."""
+
+    def _adopted_order(self, cls, pair: str, client_order_id: str, r: Dict[str, Any]):
+        """The order to track for an open-orders row of ours; None for an order type we do not place."""
+        if r.get("type") not in OrderType.__members__:
+            return None
+        return cls(client_order_id, pair, OrderType[r["type"]], TradeType.BUY if r["side"] == "BUY" else TradeType.SELL,
+                   Decimal(r["origQty"]), r.get("time", 0) / 1000.0, price=Decimal(r["price"]),
+                   exchange_order_id=str(r["orderId"]), initial_state=OrderState.OPEN)
+
+    def _open_order_type(self, r: Dict[str, Any]) -> OrderType:
+        """An open-orders row's order type as ours (LIMIT when the exchange's has no match)."""
+        return OrderType[r["type"]] if r["type"] in OrderType.__members__ else OrderType.LIMIT
 
     async def get_open_orders(self) -> List[OpenOrder]:
         out: List[OpenOrder] = []
@@ -467,8 +482,8 @@ class BinanceExchange(ExchangeBase):
                 out.append(OpenOrder(
                     client_order_id=r["clientOrderId"], trading_pair=pair, price=Decimal(r["price"]),
                     amount=Decimal(r["origQty"]), executed_amount=Decimal(r["executedQty"]), status=r["status"],
-                    order_type=OrderType[r["type"]] if r["type"] in OrderType.__members__ else OrderType.LIMIT,
-                    is_buy=r["side"] == "BUY", time=int(r["time"]), exchange_order_id=str(r["orderId"])))
+                    order_type=self._open_order_type(r), is_buy=r["side"] == "BUY", time=int(r["time"]),
+                    exchange_order_id=str(r["orderId"])))
         return out
 
     # ------------------------------------------------------------------ balances

@@ -31,7 +31,7 @@ from exconnect.binance.binance_exchange import BinanceExchange, _fmt
 from exconnect.connector.exchange_base import ExchangeBase
 from exconnect.connector.web import ReconnectBackoff, RequestRejected, UnknownOutcomeError
 from exconnect.events import FundingInfoUpdate, MarketEvent
-from exconnect.types import (AddedToCostTradeFee, FundingInfo, OpenOrder, OrderState, OrderType, OrderUpdate,
+from exconnect.types import (AddedToCostTradeFee, FundingInfo, OrderState, OrderType, OrderUpdate,
                              Position, PositionAction, PositionMode, PositionSide, TokenAmount, TradeFeeSchema,
                              TradeType, TradeUpdate)
 
@@ -425,62 +425,31 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     async def _cancel_all_for_pair(self, trading_pair: str, orders: List[Any]) -> None:
         await ExchangeBase._cancel_all_for_pair(self, trading_pair, orders)
 
-    async def _reconcile_open_orders(self) -> None:
-        """Adopt open orders with our client id prefix that no saved state knows (lost data folder,
-        crash between POST and the state write): tracked with the position they act on."""
-        prefix = self._client_order_id_prefix
-        if not prefix or not self._trading_required:
-            return
+    async def _before_adopting_open_orders(self) -> None:
+        """Adopted orders are tracked with the position they act on: that needs the position mode."""
         await self._initialize_position_mode()
         if not self._position_mode_initialized:
             raise IOError("position mode unknown: cannot tell what adopted orders do")
-        from exconnect.connector.exchange_base import _in_flight_order_class
-        cls = _in_flight_order_class()
-        tracker = self._order_tracker
-        for pair in self._trading_pairs:
-            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
-                                       {"symbol": self.exchange_symbol_associated_to_pair(pair)},
-                                       is_auth_required=True)
-            for r in rows:
-                cid = r.get("clientOrderId", "")
-                if not cid.startswith(prefix) or tracker.fetch_order(cid, str(r["orderId"])) is not None:
-                    continue
-                if r.get("type") not in ("LIMIT", "MARKET"):
-                    continue
-                is_buy = r["side"] == "BUY"
-                side = r.get("positionSide", "BOTH")
-                if side == "BOTH":
-                    closing = bool(r.get("reduceOnly"))
-                else:
-                    closing = (side == "SHORT") if is_buy else (side == "LONG")
-                order_type = (OrderType.MARKET if r["type"] == "MARKET" else
-                              OrderType.LIMIT_MAKER if r.get("timeInForce") == "GTX" else OrderType.LIMIT)
-                order = cls(cid, pair, order_type, TradeType.BUY if is_buy else TradeType.SELL,
-                            Decimal(r["origQty"]), r.get("time", 0) / 1000.0, price=Decimal(r["price"]),
-                            exchange_order_id=str(r["orderId"]), initial_state=OrderState.OPEN,
-                            leverage=self.get_leverage(pair),
-                            position=PositionAction.CLOSE if closing else PositionAction.OPEN)
-                _log.warning("Adopting open order %s (%s) found on the exchange but not in the saved state.",
-                             cid, pair)
-                tracker.start_tracking_order(order)
-                await self._process_order_update_with_fills(order, self._order_update_from_rest(order, r))
 
-    async def get_open_orders(self) -> List[OpenOrder]:
-        out: List[OpenOrder] = []
-        for pair in self._trading_pairs:
-            rows = await self._api_get(CONSTANTS.OPEN_ORDERS_PATH,
-                                       {"symbol": self.exchange_symbol_associated_to_pair(pair)},
-                                       is_auth_required=True)
-            for r in rows:
-                tif = r.get("timeInForce")
-                order_type = (OrderType.MARKET if r["type"] == "MARKET" else
-                              OrderType.LIMIT_MAKER if tif == "GTX" else OrderType.LIMIT)
-                out.append(OpenOrder(
-                    client_order_id=r["clientOrderId"], trading_pair=pair, price=Decimal(r["price"]),
-                    amount=Decimal(r["origQty"]), executed_amount=Decimal(r["executedQty"]), status=r["status"],
-                    order_type=order_type, is_buy=r["side"] == "BUY", time=int(r["time"]),
-                    exchange_order_id=str(r["orderId"])))
-        return out
+    def _adopted_order(self, cls, pair: str, client_order_id: str, r: Dict[str, Any]):
+        if r.get("type") not in ("LIMIT", "MARKET"):
+            return None
+        is_buy = r["side"] == "BUY"
+        side = r.get("positionSide", "BOTH")
+        if side == "BOTH":
+            closing = bool(r.get("reduceOnly"))
+        else:
+            closing = (side == "SHORT") if is_buy else (side == "LONG")
+        return cls(client_order_id, pair, self._open_order_type(r), TradeType.BUY if is_buy else TradeType.SELL,
+                   Decimal(r["origQty"]), r.get("time", 0) / 1000.0, price=Decimal(r["price"]),
+                   exchange_order_id=str(r["orderId"]), initial_state=OrderState.OPEN,
+                   leverage=self.get_leverage(pair),
+                   position=PositionAction.CLOSE if closing else PositionAction.OPEN)
+
+    def _open_order_type(self, r: Dict[str, Any]) -> OrderType:
+        # post-only orders are LIMIT + GTX on the futures wire
+        return (OrderType.MARKET if r["type"] == "MARKET" else
+                OrderType.LIMIT_MAKER if r.get("timeInForce") == "GTX" else OrderType.LIMIT)
 
     # ------------------------------------------------------------------ trade back-stop
     def _trade_poll_pairs(self, pairs_with_orders: set) -> List[str]:
