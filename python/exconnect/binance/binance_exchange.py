@@ -63,6 +63,7 @@ class BinanceExchange(ExchangeBase):
     ACCOUNTS_PATH = CONSTANTS.ACCOUNTS_PATH
     MY_TRADES_MAKER_FIELD = "isMaker"                   # a myTrades row's maker flag
     CANCEL_TIME_FIELD = "transactTime"                  # the cancel answer's timestamp
+    ORDER_STATE = CONSTANTS.ORDER_STATE                 # order status text → OrderState
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -595,18 +596,22 @@ class BinanceExchange(ExchangeBase):
         while True:
             event = await queue.get()
             try:
-                kind = event.get("e")
-                if kind == "executionReport":
-                    self._process_execution_report(event)
-                elif kind == "outboundAccountPosition":
-                    self._process_balance_message(event)
-                elif kind == "balanceUpdate":
-                    pass    # an outboundAccountPosition with the new totals follows
+                self._process_user_stream_event(event)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 _log.exception("Unexpected error in user stream listener loop.")
                 await asyncio.sleep(0.05)
+
+    def _process_user_stream_event(self, event: Dict[str, Any]) -> None:
+        """One user data event (the perpetual connector has its own event kinds)."""
+        kind = event.get("e")
+        if kind == "executionReport":
+            self._process_execution_report(event)
+        elif kind == "outboundAccountPosition":
+            self._process_balance_message(event)
+        elif kind == "balanceUpdate":
+            pass    # an outboundAccountPosition with the new totals follows
 
     def _process_execution_report(self, event: Dict[str, Any]) -> None:
         tracker = self._order_tracker
@@ -650,13 +655,19 @@ class BinanceExchange(ExchangeBase):
             order = self._order_tracker.fetch_order(event.get("C") or event.get("c"), str(event["i"]))
             if order is None:
                 return
-        state = CONSTANTS.ORDER_STATE.get(event.get("X"))
+        self._apply_stream_order_status(order, str(event["i"]), event["E"], event.get("X"), event.get("z"),
+                                        "executionReport")
+
+    def _apply_stream_order_status(self, order, exchange_order_id: str, event_time_ms: int, status: Optional[str],
+                                   cumulative_qty: Optional[str], source: str) -> None:
+        """An order status from a user stream event (status ``X``, cumulative filled quantity ``z``)."""
+        state = self.ORDER_STATE.get(status)
         if state is None:
-            _log.warning("Unknown order status %r in executionReport; ignored", event.get("X"))
+            _log.warning("Unknown order status %r in %s; ignored", status, source)
             return
-        executed = Decimal(event["z"]) if event.get("z") is not None else None
-        update = OrderUpdate(order.trading_pair, event["E"] / 1000.0, state, order.client_order_id,
-                             str(event["i"]), {"executed_amount_base": executed} if executed is not None else None)
+        executed = Decimal(cumulative_qty) if cumulative_qty is not None else None
+        update = OrderUpdate(order.trading_pair, event_time_ms / 1000.0, state, order.client_order_id,
+                             exchange_order_id, {"executed_amount_base": executed} if executed is not None else None)
         if (state in (OrderState.CANCELED, OrderState.EXPIRED) and executed is not None
                 and executed > order.executed_amount_base):
             # A fill report is missing (dropped or reordered): fetch trades before finishing.

@@ -78,6 +78,7 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     ACCOUNTS_PATH = CONSTANTS.ACCOUNT_PATH
     MY_TRADES_MAKER_FIELD = "maker"
     CANCEL_TIME_FIELD = "updateTime"
+    ORDER_STATE = CONSTANTS.ORDER_STATE
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,

@@ -1,16 +1,14 @@
 """Binance USDⓈ-M user data events → orders, fills, positions, balances, leverage (mixin of
-BinancePerpetualDerivative).
+BinancePerpetualDerivative). The listener loop and the order-status handling are the spot
+connector's (BinanceExchange._user_stream_event_listener / _apply_stream_order_status).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from decimal import Decimal
 from typing import Any, Dict
 
-from exconnect.types import OrderState, OrderUpdate, PositionSide, TradeUpdate
-
-from . import binance_perpetual_constants as CONSTANTS
+from exconnect.types import PositionSide, TradeUpdate
 
 __all__ = ["UserStreamEventsMixin"]
 
@@ -21,28 +19,19 @@ _log = logging.getLogger("exconnect.binance_perpetual.binance_perpetual_derivati
 
 
 class UserStreamEventsMixin:
-    async def _user_stream_event_listener(self) -> None:
-        queue = self._user_stream_tracker.user_stream
-        while True:
-            event = await queue.get()
-            try:
-                kind = event.get("e")
-                if kind == "ORDER_TRADE_UPDATE":
-                    self._process_order_trade_update(event)
-                elif kind == "ACCOUNT_UPDATE":
-                    self._process_account_update(event)
-                elif kind == "ACCOUNT_CONFIG_UPDATE":
-                    ac = event.get("ac") or {}
-                    pair = self._trading_pair_symbol_map.get(ac.get("s"))
-                    if pair is not None and ac.get("l") is not None:
-                        self._perpetual.set_leverage(pair, int(ac["l"]))
-                elif kind == "MARGIN_CALL":
-                    self._process_margin_call(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("Unexpected error in user stream listener loop.")
-                await asyncio.sleep(0.05)
+    def _process_user_stream_event(self, event: Dict[str, Any]) -> None:
+        kind = event.get("e")
+        if kind == "ORDER_TRADE_UPDATE":
+            self._process_order_trade_update(event)
+        elif kind == "ACCOUNT_UPDATE":
+            self._process_account_update(event)
+        elif kind == "ACCOUNT_CONFIG_UPDATE":
+            ac = event.get("ac") or {}
+            pair = self._trading_pair_symbol_map.get(ac.get("s"))
+            if pair is not None and ac.get("l") is not None:
+                self._perpetual.set_leverage(pair, int(ac["l"]))
+        elif kind == "MARGIN_CALL":
+            self._process_margin_call(event)
 
     def _process_order_trade_update(self, event: Dict[str, Any]) -> None:
         o = event["o"]
@@ -64,18 +53,8 @@ class UserStreamEventsMixin:
         if o.get("x") == "AMENDMENT":
             self._apply_amendment(order, o)
             order = tracker.fetch_order(order.client_order_id) or order
-        state = CONSTANTS.ORDER_STATE.get(o.get("X"))
-        if state is None:
-            _log.warning("Unknown order status %r in ORDER_TRADE_UPDATE; ignored", o.get("X"))
-            return
-        executed = Decimal(o["z"]) if o.get("z") is not None else None
-        update = OrderUpdate(order.trading_pair, event["E"] / 1000.0, state, order.client_order_id,
-                             exchange_order_id, {"executed_amount_base": executed} if executed is not None else None)
-        if (state in (OrderState.CANCELED, OrderState.EXPIRED) and executed is not None
-                and executed > order.executed_amount_base):
-            self._spawn(self._process_order_update_with_fills(order, update))
-            return
-        tracker.process_order_update(update)
+        self._apply_stream_order_status(order, exchange_order_id, event["E"], o.get("X"), o.get("z"),
+                                        "ORDER_TRADE_UPDATE")
 
     def _process_account_update(self, event: Dict[str, Any]) -> None:
         a = event.get("a") or {}
