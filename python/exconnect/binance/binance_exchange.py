@@ -64,6 +64,8 @@ class BinanceExchange(ExchangeBase):
     MY_TRADES_MAKER_FIELD = "isMaker"                   # a myTrades row's maker flag
     CANCEL_TIME_FIELD = "transactTime"                  # the cancel answer's timestamp
     ORDER_STATE = CONSTANTS.ORDER_STATE                 # order status text → OrderState
+    ORDER_TIME_FALLBACK_FIELD = "transactTime"          # an order answer's time when updateTime is absent
+    VENUE_LABEL = "Binance"                             # in error texts
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -334,10 +336,10 @@ class BinanceExchange(ExchangeBase):
 
     def _order_update_from_rest(self, order, data: Dict[str, Any], timestamp_ms: Optional[int] = None) -> OrderUpdate:
         status = data.get("status", "NEW")
-        state = CONSTANTS.ORDER_STATE.get(status)
+        state = self.ORDER_STATE.get(status)
         if state is None:
-            raise UnknownOutcomeError(f"unknown Binance order status {status!r}")
-        ts = timestamp_ms or data.get("updateTime") or data.get("transactTime") or time.time() * 1000
+            raise UnknownOutcomeError(f"unknown {self.VENUE_LABEL} order status {status!r}")
+        ts = timestamp_ms or data.get("updateTime") or data.get(self.ORDER_TIME_FALLBACK_FIELD) or time.time() * 1000
         misc: Dict[str, Any] = {}
         if data.get("executedQty") is not None:
             misc["executed_amount_base"] = Decimal(data["executedQty"])
@@ -393,7 +395,11 @@ class BinanceExchange(ExchangeBase):
         answer = await self._api_get(self.ORDER_PATH, {
             "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
             "origClientOrderId": order.client_order_id}, is_auth_required=True)
+        self._on_order_status_answer(order, answer)
         return self._order_update_from_rest(order, answer)
+
+    def _on_order_status_answer(self, order, answer: Dict[str, Any]) -> None:
+        """Hook: an order status answer, before its state is taken (nothing more on spot)."""
 
     async def _all_trade_updates_for_order(self, order) -> List[TradeUpdate]:
         exchange_order_id = order.exchange_order_id

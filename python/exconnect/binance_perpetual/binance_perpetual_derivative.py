@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -79,6 +78,8 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     MY_TRADES_MAKER_FIELD = "maker"
     CANCEL_TIME_FIELD = "updateTime"
     ORDER_STATE = CONSTANTS.ORDER_STATE
+    ORDER_TIME_FALLBACK_FIELD = "time"
+    VENUE_LABEL = "Binance futures"
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -396,18 +397,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
             raise UnknownOutcomeError(f"unparsable order answer for {order.client_order_id}: {e!r}") from e
         return update, []      # fills come from the user stream / userTrades (the answer has none)
 
-    def _order_update_from_rest(self, order, data: Dict[str, Any], timestamp_ms: Optional[int] = None) -> OrderUpdate:
-        status = data.get("status", "NEW")
-        state = CONSTANTS.ORDER_STATE.get(status)
-        if state is None:
-            raise UnknownOutcomeError(f"unknown Binance futures order status {status!r}")
-        ts = timestamp_ms or data.get("updateTime") or data.get("time") or time.time() * 1000
-        misc: Dict[str, Any] = {}
-        if data.get("executedQty") is not None:
-            misc["executed_amount_base"] = Decimal(data["executedQty"])
-        return OrderUpdate(order.trading_pair, ts / 1000.0, state, order.client_order_id,
-                           str(data["orderId"]) if data.get("orderId") is not None else None, misc or None)
-
     def _is_order_not_found_during_cancelation_error(self, e: BaseException) -> bool:
         return isinstance(e, RequestRejected) and e.code in (CONSTANTS.UNKNOWN_ORDER_ERROR_CODE,
                                                              CONSTANTS.ORDER_NOT_EXIST_ERROR_CODE)
@@ -415,13 +404,10 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     def _is_order_not_found_during_status_update_error(self, e: BaseException) -> bool:
         return isinstance(e, RequestRejected) and e.code == CONSTANTS.ORDER_NOT_EXIST_ERROR_CODE
 
-    async def _request_order_status(self, order) -> OrderUpdate:
-        answer = await self._api_get(CONSTANTS.ORDER_PATH, {
-            "symbol": self.exchange_symbol_associated_to_pair(order.trading_pair),
-            "origClientOrderId": order.client_order_id}, is_auth_required=True)
+    def _on_order_status_answer(self, order, answer: Dict[str, Any]) -> None:
+        # the order may have been modified on the exchange (quantity / price)
         if answer.get("origQty") is not None and order.order_type is not OrderType.MARKET:
             self._apply_order_amendment(order, Decimal(answer["origQty"]), Decimal(answer["price"]), "order status")
-        return self._order_update_from_rest(order, answer)
 
     async def _cancel_all_for_pair(self, trading_pair: str, orders: List[Any]) -> None:
         await ExchangeBase._cancel_all_for_pair(self, trading_pair, orders)
