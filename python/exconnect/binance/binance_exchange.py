@@ -66,6 +66,9 @@ class BinanceExchange(ExchangeBase):
     ORDER_STATE = CONSTANTS.ORDER_STATE                 # order status text → OrderState
     ORDER_TIME_FALLBACK_FIELD = "transactTime"          # an order answer's time when updateTime is absent
     VENUE_LABEL = "Binance"                             # in error texts
+    RATE_LIMITS = CONSTANTS.RATE_LIMITS
+    UNKNOWN_OUTCOME_CODES = CONSTANTS.UNKNOWN_OUTCOME_CODES
+    MAX_ORDER_ID_LEN = CONSTANTS.MAX_ORDER_ID_LEN
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -119,11 +122,11 @@ class BinanceExchange(ExchangeBase):
 
     @property
     def rate_limits_rules(self) -> list:
-        return CONSTANTS.RATE_LIMITS
+        return self.RATE_LIMITS
 
     @property
     def unknown_outcome_error_codes(self) -> frozenset:
-        return CONSTANTS.UNKNOWN_OUTCOME_CODES
+        return self.UNKNOWN_OUTCOME_CODES
 
     @property
     def client_order_id_prefix(self) -> str:
@@ -131,7 +134,7 @@ class BinanceExchange(ExchangeBase):
 
     @property
     def client_order_id_max_length(self) -> int:
-        return CONSTANTS.MAX_ORDER_ID_LEN
+        return self.MAX_ORDER_ID_LEN
 
     @property
     def is_cancel_request_in_exchange_synchronous(self) -> bool:
@@ -584,17 +587,26 @@ class BinanceExchange(ExchangeBase):
 
     def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any],
                                 order_info: Optional[Dict[str, Any]] = None) -> None:
+        self._record_missing_trade(pair, client_order_id, row)
+
+    @staticmethod
+    def _my_trades_row_is_buy(row: Dict[str, Any]) -> bool:
+        return bool(row.get("isBuyer"))
+
+    def _record_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any], *event_extra: Any) -> None:
+        """Write a trade-history row to the fill log and announce it (once); ``event_extra``: the
+        OrderFilledEvent fields after exchange_order_id (leverage, position)."""
         from exconnect.events import MarketEvent, OrderFilledEvent
         price, qty = Decimal(row["price"]), Decimal(row["qty"])
         fee = self._fee(row.get("commissionAsset"), row.get("commission", "0"))
-        trade_type = TradeType.BUY if row.get("isBuyer") else TradeType.SELL
+        trade_type = TradeType.BUY if self._my_trades_row_is_buy(row) else TradeType.SELL
         _log.info("Recreating missing trade in TradeFill: %s", row)
         if self._store.record_fill(pair, str(row["id"]), client_order_id, str(row["orderId"]), trade_type.name,
                                    str(price), str(qty), fee.to_json(), row["time"] / 1000.0):
             self.trigger_event(MarketEvent.OrderFilled, OrderFilledEvent(
                 row["time"] / 1000.0, client_order_id, pair, trade_type,
-                OrderType.LIMIT_MAKER if row.get("isMaker") else OrderType.LIMIT, price, qty, fee,
-                str(row["id"]), str(row["orderId"])))
+                OrderType.LIMIT_MAKER if row.get(self.MY_TRADES_MAKER_FIELD) else OrderType.LIMIT, price, qty, fee,
+                str(row["id"]), str(row["orderId"]), *event_extra))
 
     # ------------------------------------------------------------------ user stream
     async def _user_stream_event_listener(self) -> None:

@@ -80,6 +80,9 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     ORDER_STATE = CONSTANTS.ORDER_STATE
     ORDER_TIME_FALLBACK_FIELD = "time"
     VENUE_LABEL = "Binance futures"
+    RATE_LIMITS = CONSTANTS.RATE_LIMITS
+    UNKNOWN_OUTCOME_CODES = CONSTANTS.UNKNOWN_OUTCOME_CODES
+    MAX_ORDER_ID_LEN = CONSTANTS.MAX_ORDER_ID_LEN
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -129,18 +132,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     @property
     def name(self) -> str:
         return "binance_perpetual" if self._domain == CONSTANTS.DEFAULT_DOMAIN else f"binance_perpetual_{self._domain}"
-
-    @property
-    def rate_limits_rules(self) -> list:
-        return CONSTANTS.RATE_LIMITS
-
-    @property
-    def unknown_outcome_error_codes(self) -> frozenset:
-        return CONSTANTS.UNKNOWN_OUTCOME_CODES
-
-    @property
-    def client_order_id_max_length(self) -> int:
-        return CONSTANTS.MAX_ORDER_ID_LEN
 
     def _fee_class(self):
         return AddedToCostTradeFee
@@ -450,7 +441,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         state, else what the exchange says about the order/trade (leverage: the pair's current one).
         ``order_info``: the exchange's order answer when the order was attributed by its client id
         (BinanceExchange._attribute_unknown_trade)."""
-        from exconnect.events import OrderFilledEvent
         tracker = self._order_tracker
         order = tracker.fetch_order(client_order_id)
         if order is not None:
@@ -460,16 +450,11 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
             tracker.process_trade_update(self._trade_from_my_trades_row(row, order))
             return
         leverage, position = self._leverage_and_position_of(pair, client_order_id, row, order_info)
-        price, qty = Decimal(row["price"]), Decimal(row["qty"])
-        fee = self._fee(row.get("commissionAsset"), row.get("commission", "0"))
-        trade_type = TradeType.BUY if row.get("buyer", row.get("side") == "BUY") else TradeType.SELL
-        _log.info("Recreating missing trade in TradeFill: %s", row)
-        if self._store.record_fill(pair, str(row["id"]), client_order_id, str(row["orderId"]), trade_type.name,
-                                   str(price), str(qty), fee.to_json(), row["time"] / 1000.0):
-            self.trigger_event(MarketEvent.OrderFilled, OrderFilledEvent(
-                row["time"] / 1000.0, client_order_id, pair, trade_type,
-                OrderType.LIMIT_MAKER if row.get("maker") else OrderType.LIMIT, price, qty, fee,
-                str(row["id"]), str(row["orderId"]), leverage, position))
+        self._record_missing_trade(pair, client_order_id, row, leverage, position)
+
+    @staticmethod
+    def _my_trades_row_is_buy(row: Dict[str, Any]) -> bool:
+        return row.get("buyer", row.get("side") == "BUY")
 
     def _leverage_and_position_of(self, pair: str, client_order_id: str, row: Dict[str, Any],
                                   order_info: Optional[Dict[str, Any]]) -> Tuple[int, str]:
@@ -478,7 +463,7 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
             return int(saved["leverage"]), str(saved.get("position") or PositionAction.NIL.value)
         # The trade's positionSide decides in HEDGE mode; in ONEWAY only the order's reduceOnly does.
         side = row.get("positionSide") or (order_info or {}).get("positionSide") or "BOTH"
-        is_buy = row.get("buyer", row.get("side") == "BUY")
+        is_buy = self._my_trades_row_is_buy(row)
         if side == "BOTH":
             reduce_only = (order_info or {}).get("reduceOnly")
             position = (PositionAction.NIL if reduce_only is None
