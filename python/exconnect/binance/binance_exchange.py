@@ -242,7 +242,7 @@ class BinanceExchange(ExchangeBase):
         self._trading_rules = {r.trading_pair: r for r in rules}
 
     def _apply_rate_limits(self, rate_limits: List[Dict[str, Any]]) -> None:
-        orders_seen = 0
+        seen: Dict[str, int] = {}
         for rl in rate_limits:
             try:
                 kind = rl["rateLimitType"]
@@ -250,16 +250,24 @@ class BinanceExchange(ExchangeBase):
                 limit = int(rl["limit"])
             except (KeyError, ValueError, TypeError):
                 continue
-            if kind == "ORDERS":
-                pool = CONSTANTS.ORDERS if orders_seen == 0 else CONSTANTS.ORDERS_24HR
-                orders_seen += 1
-            elif kind in (CONSTANTS.REQUEST_WEIGHT, CONSTANTS.RAW_REQUESTS):
-                pool = kind
-            else:
+            nth = seen.get(kind, 0)
+            seen[kind] = nth + 1
+            pool = self._rate_limit_pool(kind, seconds, nth)
+            if pool is None:
                 continue
             current = self._throttler.limit(pool)
             if current is None or current.limit != limit or current.time_interval != seconds:
                 self._throttler.update_pool_limit(pool, limit, seconds)
+
+    @staticmethod
+    def _rate_limit_pool(kind: str, seconds: float, nth: int) -> Optional[str]:
+        """The throttler pool an exchangeInfo rate limit sets (``nth``: how many of this kind came
+        before it); None: not one we keep."""
+        if kind == "ORDERS":
+            return CONSTANTS.ORDERS if nth == 0 else CONSTANTS.ORDERS_24HR
+        if kind in (CONSTANTS.REQUEST_WEIGHT, CONSTANTS.RAW_REQUESTS):
+            return kind
+        return None
 
     @staticmethod
     def is_exchange_information_valid(symbol_info: Dict[str, Any]) -> bool:
@@ -293,16 +301,19 @@ class BinanceExchange(ExchangeBase):
                 filters = {f["filterType"]: f for f in s["filters"]}
                 price_filter = filters["PRICE_FILTER"]
                 lot = filters["LOT_SIZE"]
-                notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
-                kw = dict(trading_pair=pair, min_order_size=Decimal(lot["minQty"]),
-                          max_order_size=Decimal(lot["maxQty"]),
-                          min_price_increment=Decimal(price_filter["tickSize"]),
-                          min_base_amount_increment=Decimal(lot["stepSize"]),
-                          min_notional_size=Decimal(notional.get("minNotional", "0")))
-                rules.append(TradingRule(**kw))
+                rules.append(TradingRule(
+                    trading_pair=pair, min_order_size=Decimal(lot["minQty"]), max_order_size=Decimal(lot["maxQty"]),
+                    min_price_increment=Decimal(price_filter["tickSize"]),
+                    min_base_amount_increment=Decimal(lot["stepSize"]),
+                    **self._trading_rule_extras(s, filters)))
             except Exception:
                 _log.exception("Error parsing the trading pair rule %s. Skipping.", s)
         return rules
+
+    def _trading_rule_extras(self, symbol_info: Dict[str, Any], filters: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+        """TradingRule fields beyond price and lot size: min notional (and, for subclasses, collateral)."""
+        notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
+        return {"min_notional_size": Decimal(notional.get("minNotional", "0"))}
 
     async def all_trading_pairs(self) -> List[str]:
         try:

@@ -223,25 +223,15 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
                                                     keepalive_interval=self._listen_key_keepalive_interval)
 
     # ------------------------------------------------------------------ trading rules
-    def _apply_rate_limits(self, rate_limits: List[Dict[str, Any]]) -> None:
-        for rl in rate_limits:
-            try:
-                kind = rl["rateLimitType"]
-                seconds = CONSTANTS.interval_seconds(rl["interval"], rl["intervalNum"])
-                limit = int(rl["limit"])
-            except (KeyError, ValueError, TypeError):
-                continue
-            if kind == CONSTANTS.REQUEST_WEIGHT and seconds == 60:
-                pool = CONSTANTS.REQUEST_WEIGHT
-            elif kind == "ORDERS" and seconds == 10:
-                pool = CONSTANTS.ORDERS_10S
-            elif kind == "ORDERS" and seconds == 60:
-                pool = CONSTANTS.ORDERS_1MIN
-            else:
-                continue
-            current = self._throttler.limit(pool)
-            if current is None or current.limit != limit or current.time_interval != seconds:
-                self._throttler.update_pool_limit(pool, limit, seconds)
+    @staticmethod
+    def _rate_limit_pool(kind: str, seconds: float, nth: int) -> Optional[str]:
+        if kind == CONSTANTS.REQUEST_WEIGHT and seconds == 60:
+            return CONSTANTS.REQUEST_WEIGHT
+        if kind == "ORDERS" and seconds == 10:
+            return CONSTANTS.ORDERS_10S
+        if kind == "ORDERS" and seconds == 60:
+            return CONSTANTS.ORDERS_1MIN
+        return None
 
     @staticmethod
     def is_exchange_information_valid(symbol_info: Dict[str, Any]) -> bool:
@@ -249,28 +239,11 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         return (symbol_info.get("status") == "TRADING"
                 and symbol_info.get("contractType") in CONSTANTS.PERPETUAL_CONTRACT_TYPES)
 
-    def _format_trading_rules(self, exchange_info: Dict[str, Any]) -> list:
-        from exconnect.native.trading_rule import TradingRule
-        rules = []
-        for s in exchange_info.get("symbols", ()):
-            if not self.is_exchange_information_valid(s):
-                continue
-            try:
-                pair = f"{s['baseAsset']}-{s['quoteAsset']}"
-                filters = {f["filterType"]: f for f in s["filters"]}
-                price_filter = filters["PRICE_FILTER"]
-                lot = filters["LOT_SIZE"]
-                min_notional = filters.get("MIN_NOTIONAL") or {}
-                margin = s.get("marginAsset") or s["quoteAsset"]
-                rules.append(TradingRule(
-                    trading_pair=pair, min_order_size=Decimal(lot["minQty"]), max_order_size=Decimal(lot["maxQty"]),
-                    min_price_increment=Decimal(price_filter["tickSize"]),
-                    min_base_amount_increment=Decimal(lot["stepSize"]),
-                    min_notional_size=Decimal(min_notional.get("notional", "0")),
-                    buy_order_collateral_token=margin, sell_order_collateral_token=margin))
-            except Exception:
-                _log.exception("Error parsing the trading pair rule %s. Skipping.", s)
-        return rules
+    def _trading_rule_extras(self, symbol_info: Dict[str, Any], filters: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+        min_notional = filters.get("MIN_NOTIONAL") or {}
+        margin = symbol_info.get("marginAsset") or symbol_info["quoteAsset"]
+        return {"min_notional_size": Decimal(min_notional.get("notional", "0")),
+                "buy_order_collateral_token": margin, "sell_order_collateral_token": margin}
 
     def get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
                 amount: Decimal, price: Decimal = Decimal("NaN"), is_maker: Optional[bool] = None,
