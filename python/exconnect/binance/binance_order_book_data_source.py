@@ -31,7 +31,22 @@ def _native():
     return order_book
 
 
+async def forward_frames(ws: aiohttp.ClientWebSocketResponse, on_frame: Callable[[bytes], None]) -> None:
+    """Hand every text/binary frame of ``ws`` to ``on_frame`` (as bytes) until the socket closes."""
+    async for msg in ws:
+        if msg.type == aiohttp.WSMsgType.TEXT:
+            on_frame(msg.data.encode())
+        elif msg.type == aiohttp.WSMsgType.BINARY:
+            on_frame(msg.data)
+        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                          aiohttp.WSMsgType.ERROR):
+            break
+
+
 class BinanceAPIOrderBookDataSource(OrderBookTrackerDataSource):
+    SNAPSHOT_PATH = CONSTANTS.SNAPSHOT_PATH         # subclasses on another wire override these
+    SNAPSHOT_LIMIT = CONSTANTS.SNAPSHOT_LIMIT
+
     def __init__(self, trading_pairs: List[str], rest: RestClient, urls: CONSTANTS.BinanceUrls,
                  price_scale: int = 8, size_scale: int = 8) -> None:
         self._rest = rest
@@ -56,9 +71,9 @@ class BinanceAPIOrderBookDataSource(OrderBookTrackerDataSource):
     async def fetch_snapshot(self, trading_pair: str) -> bytes:
         symbol = trading_pair.replace("-", "")
         session = await self._rest.session()
-        await self._rest.throttler.acquire(CONSTANTS.SNAPSHOT_PATH)
-        url = self._urls.rest_url(CONSTANTS.SNAPSHOT_PATH)
-        async with session.get(url, params={"symbol": symbol, "limit": str(CONSTANTS.SNAPSHOT_LIMIT)},
+        await self._rest.throttler.acquire(self.SNAPSHOT_PATH)
+        url = self._urls.rest_url(self.SNAPSHOT_PATH)
+        async with session.get(url, params={"symbol": symbol, "limit": str(self.SNAPSHOT_LIMIT)},
                                timeout=aiohttp.ClientTimeout(total=10)) as resp:
             body = await resp.read()
             if resp.status != 200:
@@ -156,14 +171,7 @@ class BinanceAPIOrderBookDataSource(OrderBookTrackerDataSource):
                     _log.info("Subscribed to public order book and trade channels...")
                     on_connected()
                     backoff.reset()
-                    async for msg in ws:
-                        if msg.type == aiohttp.WSMsgType.TEXT:
-                            on_frame(msg.data.encode())
-                        elif msg.type == aiohttp.WSMsgType.BINARY:
-                            on_frame(msg.data)
-                        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                          aiohttp.WSMsgType.ERROR):
-                            break
+                    await forward_frames(ws, on_frame)
                     _log.warning("Order book stream closed by the server; reconnecting.")
             except asyncio.CancelledError:
                 raise

@@ -12,10 +12,9 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-import aiohttp
 import orjson
 
-from exconnect.binance.binance_order_book_data_source import BinanceAPIOrderBookDataSource
+from exconnect.binance.binance_order_book_data_source import BinanceAPIOrderBookDataSource, forward_frames
 from exconnect.connector.order_book_tracker import DIFF, TRADE
 from exconnect.connector.web import ReconnectBackoff, RestClient
 from exconnect.events import OrderBookTradeEvent
@@ -29,6 +28,9 @@ _log = logging.getLogger(__name__)
 
 
 class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
+    SNAPSHOT_PATH = CONSTANTS.SNAPSHOT_PATH
+    SNAPSHOT_LIMIT = CONSTANTS.SNAPSHOT_LIMIT
+
     def __init__(self, trading_pairs: List[str], rest: RestClient, urls: CONSTANTS.BinancePerpetualUrls,
                  on_mark_price: Optional[Callable[[Dict[str, Any]], None]] = None,
                  price_scale: int = 8, size_scale: int = 8) -> None:
@@ -40,21 +42,6 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
     def new_order_book(self, trading_pair: str):
         from exconnect.native.order_book import OrderBook
         return OrderBook(self._price_scale, self._size_scale, symbol=trading_pair.replace("-", ""), futures=True)
-
-    async def fetch_snapshot(self, trading_pair: str) -> bytes:
-        symbol = trading_pair.replace("-", "")
-        session = await self._rest.session()
-        await self._rest.throttler.acquire(CONSTANTS.SNAPSHOT_PATH)
-        url = self._urls.rest_url(CONSTANTS.SNAPSHOT_PATH)
-        async with session.get(url, params={"symbol": symbol, "limit": str(CONSTANTS.SNAPSHOT_LIMIT)},
-                               timeout=aiohttp.ClientTimeout(total=10)) as resp:
-            body = await resp.read()
-            if resp.status != 200:
-                if resp.status in (418, 429):
-                    self._rest.throttler.backoff(float(resp.headers.get("Retry-After", "60")))
-                raise IOError(f"Error fetching market snapshot for {trading_pair}. "
-                              f"HTTP status is {resp.status}. Error: {body[:200].decode(errors='replace')}")
-            return body
 
     def route(self, frame: bytes) -> Tuple[int, Optional[str]]:
         head = frame[:120]
@@ -114,14 +101,7 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
                     if on_connected is not None:
                         on_connected()
                     backoff.reset()
-                    async for msg in ws:
-                        if msg.type == aiohttp.WSMsgType.TEXT:
-                            on_frame(msg.data.encode())
-                        elif msg.type == aiohttp.WSMsgType.BINARY:
-                            on_frame(msg.data)
-                        elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                          aiohttp.WSMsgType.ERROR):
-                            break
+                    await forward_frames(ws, on_frame)
                     _log.warning("Public %s stream closed by the server; reconnecting.", what)
             except asyncio.CancelledError:
                 raise
