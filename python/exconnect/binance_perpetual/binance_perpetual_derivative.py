@@ -1,7 +1,8 @@
 """Binance USDⓈ-M perpetual connector (Hummingbot's Derivative interface on exconnect's framework).
 
 Built on the spot connector (signing, clock-error retry, symbol map, trade back-stop, order
-outcome rules) with the futures wire: ``/fapi`` paths, positions, leverage, position mode,
+outcome rules, open-order adoption, user stream loop) with the futures wire: ``/fapi`` paths and
+field names (BinanceExchange's class attributes and hooks), positions, leverage, position mode,
 funding. Construct from configuration — the same code talks to Binance or the simulator::
 
     BinancePerpetualDerivative(api_key, api_secret, trading_pairs=["BTC-USDT"])
