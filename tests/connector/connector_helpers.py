@@ -1,12 +1,8 @@
 """Helpers shared by the connector tests (imported by name: tests/ is not a package)."""
 import asyncio
 
-import connector_book_stub
-
-connector_book_stub.install()      # no-op once exconnect.native.order_book is built
-
-from exconnect.binance import BinanceExchange  # noqa: E402
-from exconnect.events import MarketEvent  # noqa: E402
+from exconnect.binance import BinanceExchange
+from exconnect.events import MarketEvent
 
 PAIR = "BTC-USDT"
 

@@ -148,6 +148,10 @@ async def test_server_pings(session):
 @pytest.mark.parametrize("stream,event", [("btcusdt@ticker", "24hrTicker"), ("btcusdt@miniTicker", "24hrMiniTicker"),
                                           ("btcusdt@kline_1m", "kline")])
 async def test_ticker_and_kline_streams(sim, session, stream, event):
+    # The 1m kline only counts trades of the current minute: keep trade and first push in one minute.
+    into_minute = sim.spot.clock.now_ms() % 60_000
+    if into_minute > 54_000:
+        await asyncio.sleep((60_000 - into_minute) / 1000 + 0.05)
     await sim.spot.take("BTCUSDT", "BUY", "0.05")
     async with session.ws_connect(f"{sim.spot_ws_url}/ws/{stream}") as ws:
         m = await recv_json(ws, timeout=5)
