@@ -30,7 +30,8 @@ def build_parser(selected: Optional[str] = None) -> argparse.ArgumentParser:
         if name == selected:
             module = importlib.import_module(module_name)
             sub = subparsers.add_parser(name, help=getattr(module, "HELP", None),
-                                        description=module.__doc__)
+                                        description=module.__doc__,
+                                        formatter_class=argparse.RawDescriptionHelpFormatter)
             module.add_arguments(sub)
             sub.set_defaults(_run=module.run)
         else:
