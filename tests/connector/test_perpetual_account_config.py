@@ -46,6 +46,21 @@ async def test_leverage_refused_by_exchange_keeps_local_value(perp, perp_sim):
     assert perp.get_leverage(PAIR) == 20
 
 
+async def test_leverage_answer_differing_from_request_is_a_failure(perp, perp_sim, caplog):
+    # LEV-04: status 200 but the answer's leverage is not the requested one
+    assert (await perp.set_leverage(PAIR, 20))[0]
+    perp_sim.faults.wrong_leverage_answer_next(1, leverage=0)
+    with caplog.at_level("ERROR"):
+        ok, msg = await perp.set_leverage(PAIR, 7)
+    assert (ok, msg) == (False, "Unable to set leverage")
+    assert perp.get_leverage(PAIR) == 20
+    assert len(posts(perp_sim, "/fapi/v1/leverage")) == 2       # it was asked
+    assert "Error setting leverage 7 for BTC-USDT: Unable to set leverage" in caplog.text
+    # a later change the exchange confirms succeeds
+    assert await perp.set_leverage(PAIR, 7) == (True, "")
+    assert perp.get_leverage(PAIR) == 7
+
+
 async def test_leverage_from_exchange_at_start(perp_sim, tmp_path):
     perp_sim.futures.accounts[0].leverage["BTCUSDT"] = 13
     conn = make_perpetual(perp_sim, tmp_path)

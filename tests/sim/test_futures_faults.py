@@ -89,3 +89,32 @@ async def test_market_agents_move_the_futures_book():
                     assert ev["pu"] == prev["u"]
                 prev = ev
             await ws.close()
+
+
+async def test_wrong_leverage_answer_fault(env):
+    # LEV-04: 200 with another leverage than the one requested; the account's leverage is unchanged
+    sim, c = env
+    acct = sim.futures.accounts[0]
+    before = acct.leverage_of("BTCUSDT")
+    sim.faults.wrong_leverage_answer_next(1, leverage=0)
+    status, body, _ = await c.signed("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage="7")
+    assert status == 200 and body["leverage"] == 0 and body["symbol"] == "BTCUSDT"
+    assert acct.leverage_of("BTCUSDT") == before
+    # one-shot: the next change goes through
+    assert (await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage="7"))["leverage"] == 7
+    assert acct.leverage_of("BTCUSDT") == 7
+    # the standing switch (also settable in FaultConfig) answers every change, until cleared
+    sim.faults.leverage_answer = 3
+    assert (await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage="9"))["leverage"] == 3
+    assert acct.leverage_of("BTCUSDT") == 7
+    sim.faults.clear()
+    assert (await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage="9"))["leverage"] == 9
+
+
+async def test_wrong_leverage_answer_from_config():
+    from exconnect.sim.config import FaultConfig
+    async with make_sim(config(faults=FaultConfig(leverage_answer=0))) as sim:
+        async with aiohttp.ClientSession() as session:
+            c = Client(session, sim.futures_url)
+            body = await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage="5")
+            assert body["leverage"] == 0 and sim.futures.accounts[0].leverage_of("BTCUSDT") != 5

@@ -103,6 +103,9 @@ class FaultConfig:
     duplicate_user_events_rate: float = 0.0
     reorder_user_events: bool = False
     clock_skew_ms: int = 0
+    #: futures ``POST /fapi/v1/leverage``: answer 200 with this leverage instead of the requested one
+    #: (the account's leverage is left unchanged); None = off
+    leverage_answer: int | None = None
 
 
 @dataclass

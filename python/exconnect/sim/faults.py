@@ -30,6 +30,11 @@ class FaultInjector:
         self.rest_error_body = {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
         self.rest_fault_path = ""
         self.clock_skew_ms = cfg.clock_skew_ms
+        #: futures leverage changes are answered 200 with this leverage and not applied (None = off)
+        self.leverage_answer = cfg.leverage_answer
+        self._leverage_answer_next: list = []
+        self._bad_user_frames: list = []
+        self._user_fee_strip_next = 0
         self._rest_errors_next = 0
         self._rest_timeouts_next = 0
         self._order_503_next = 0
@@ -132,6 +137,18 @@ class FaultInjector:
             return True
         return bool(self.order_503_but_placed_rate) and self._rng.random() < self.order_503_but_placed_rate
 
+    def wrong_leverage_answer_next(self, n: int = 1, leverage: int = 0) -> None:
+        """The next ``n`` futures leverage changes are answered HTTP 200 ``{"leverage": leverage, ...}``
+        (not the requested value) and not applied."""
+        self._leverage_answer_next.extend([int(leverage)] * n)
+
+    def leverage_answer_for(self, requested: int) -> int | None:
+        """Called per futures leverage change: the leverage to answer instead of ``requested``
+        (the change is then not applied), or None to execute normally."""
+        if self._leverage_answer_next:
+            return self._leverage_answer_next.pop(0)
+        return self.leverage_answer
+
     # -- user stream -----------------------------------------------------------------------------
     def duplicate_user_events_next(self, n: int = 1) -> None:
         """The next ``n`` user-stream events are each delivered twice."""
@@ -162,5 +179,9 @@ class FaultInjector:
         self.reorder_user_events = False
         self.rest_fault_path = ""
         self.clock_skew_ms = 0
+        self.leverage_answer = None
+        self._leverage_answer_next.clear()
+        self._bad_user_frames.clear()
+        self._user_fee_strip_next = 0
         self._rest_errors_next = self._rest_timeouts_next = self._order_503_next = 0
         self._dup_next = self._reorder_next = 0

@@ -446,6 +446,10 @@ class FuturesRoutes:
         if not lev.isdigit():
             raise BinanceError(-4028, f"Leverage {lev} is not valid")
         acct = self.v.accounts[call.account_id]
+        fake = self.v.faults.leverage_answer_for(int(lev))
+        if fake is not None:      # fault: 200 with another leverage, nothing changed
+            return {"leverage": fake, "maxNotionalValue": money.trimmed(_max_notional(sym, max(fake, 1))),
+                    "symbol": sym.symbol}
         try:
             cap = acct.set_leverage(sym.symbol, int(lev), self.v.mark(sym.symbol))
         except MarginError as e:
