@@ -30,6 +30,7 @@ cdef extern from "book.h" nogil:
     void bk_clear(bk_book *b)
     int bk_snapshot(bk_book *b, const bk_level *bids, size_t nb, const bk_level *asks, size_t na)
     int bk_apply(bk_book *b, const bk_level *bids, size_t nb, const bk_level *asks, size_t na)
+    int bk_apply_pairs(bk_book *b, const int64_t *bids, size_t nb, const int64_t *asks, size_t na, int64_t uid)
     int bk_set(bk_book *b, int side, int64_t price, int64_t qty, int64_t uid)
     size_t bk_depth(const bk_book *b, int side)
     const bk_level *bk_level_at(const bk_book *b, int side, size_t k)

@@ -49,6 +49,7 @@ cdef class OrderBook:
     cdef int _raise_parse(self, int st, const char *buf, Py_ssize_t n, str what) except -1
     cdef size_t _rows_to_levels(self, object rows, size_t offset, int64_t default_uid) except? 0
     cdef int _apply_rows(self, object bids, object asks, int64_t update_id, bint snapshot) except -1
+    cdef int _apply_pairs_buffers(self, object bids, object asks, int64_t update_id) except -1
     cdef object _row(self, const bk_level *lv)
     cdef object _top_side(self, int side, Py_ssize_t n)
     cdef int _side(self, bint is_buy) noexcept

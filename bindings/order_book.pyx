@@ -14,11 +14,12 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_CheckExa
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_CheckExact
 from cpython.unicode cimport PyUnicode_Check
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.object cimport Py_SIZE
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
 
 from exconnect.native.cbook cimport (
-    BK_ASK, BK_BID, BK_ERR_NOMEM, BK_ERR_OVERFLOW, BK_OK, bk_apply, bk_best, bk_bytes_used, bk_depth,
+    BK_ASK, BK_BID, BK_ERR_NOMEM, BK_ERR_OVERFLOW, BK_OK, bk_apply, bk_apply_pairs, bk_best, bk_bytes_used, bk_depth,
     bk_free, bk_i128, bk_init, bk_level, bk_level_at, bk_price_for_volume, bk_quote_volume_for_price,
     bk_snapshot, bk_strerror, bk_top, bk_volume_for_price, bk_vwap_for_volume,
 )
@@ -321,38 +322,39 @@ cdef class OrderBook:
     def apply_levels_fixed(self, bids, asks, int64_t update_id) -> None:
         """Pre-parsed diff: bids/asks are int64 buffers (e.g. array('q')) of interleaved
         price, qty in fixed point; each level gets `update_id`."""
-        cdef const long long *b
-        cdef const long long *a
+        cdef const int64_t *b
+        cdef const int64_t *a
         cdef Py_ssize_t lb, la
-        cdef const int64_t[::1] mb
-        cdef const int64_t[::1] ma
+        cdef int st
         if type(bids) is array and type(asks) is array and (<array>bids).ob_descr.typecode == b'q' \
                 and (<array>asks).ob_descr.typecode == b'q':
-            # array('q'): read the storage directly (a typed memoryview costs more than the apply)
-            b, lb = (<array>bids).data.as_longlongs, len(<array>bids)
-            a, la = (<array>asks).data.as_longlongs, len(<array>asks)
-        else:
-            mb, ma = bids, asks
-            lb, la = mb.shape[0], ma.shape[0]
-            b = <const long long *>&mb[0] if lb else NULL
-            a = <const long long *>&ma[0] if la else NULL
+            # array('q'): read the storage in place (no copy, no buffer export); nothing runs
+            # Python code between here and the apply, so the arrays cannot be resized meanwhile
+            b, lb = <const int64_t *>(<array>bids).data.as_longlongs, Py_SIZE(bids)
+            a, la = <const int64_t *>(<array>asks).data.as_longlongs, Py_SIZE(asks)
+            if lb % 2 or la % 2:
+                raise ValueError("interleaved price, qty buffers need an even length")
+            st = bk_apply_pairs(&self._book, b, <size_t>lb // 2, a, <size_t>la // 2, update_id)
+            if st != BK_OK:
+                _raise_book(st)
+            self._last_diff_uid = update_id
+            return
+        self._apply_pairs_buffers(bids, asks, update_id)
+
+    cdef int _apply_pairs_buffers(self, object bids, object asks, int64_t update_id) except -1:
+        # any other int64 buffer: typed memoryviews (kept out of the array('q') path above,
+        # whose per-call cost they would add to)
+        cdef const int64_t[::1] mb = bids
+        cdef const int64_t[::1] ma = asks
+        cdef Py_ssize_t lb = mb.shape[0], la = ma.shape[0]
         if lb % 2 or la % 2:
             raise ValueError("interleaved price, qty buffers need an even length")
-        cdef size_t nb = <size_t>lb // 2, na = <size_t>la // 2, i
-        cdef bk_level *lv = self._reserve_scratch(nb + na)
-        for i in range(nb):
-            lv[i].price = b[2 * i]
-            lv[i].qty = b[2 * i + 1]
-            lv[i].uid = update_id
-        for i in range(na):
-            lv[nb + i].price = a[2 * i]
-            lv[nb + i].qty = a[2 * i + 1]
-            lv[nb + i].uid = update_id
-        try:
-            self.c_apply_levels(lv, nb, lv + nb, na, update_id)
-        finally:
-            if self._scratch_cap > 2 * BP_KEEP_LEVELS + 16:
-                self._trim_buffers()
+        cdef int st = bk_apply_pairs(&self._book, &mb[0] if lb else NULL, <size_t>lb // 2,
+                                     &ma[0] if la else NULL, <size_t>la // 2, update_id)
+        if st != BK_OK:
+            _raise_book(st)
+        self._last_diff_uid = update_id
+        return 0
 
     def apply_trade(self, trade) -> None:
         """Record the last trade (any object with a .price)."""

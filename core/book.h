@@ -66,6 +66,10 @@ int bk_snapshot(bk_book *b, const bk_level *bids, size_t nb, const bk_level *ask
  * best ask (by uid; a tie removes the bid) is dropped — Hummingbot's rule. */
 int bk_apply(bk_book *b, const bk_level *bids, size_t nb, const bk_level *asks, size_t na);
 
+/* bk_apply over interleaved (price, qty) int64 pairs: nb / na are level counts
+ * (bids holds 2*nb values); every level gets `uid`.  No copy into bk_level rows. */
+int bk_apply_pairs(bk_book *b, const int64_t *bids, size_t nb, const int64_t *asks, size_t na, int64_t uid);
+
 /* Single-level update on one side (no crossing check). */
 int bk_set(bk_book *b, int side, int64_t price, int64_t qty, int64_t uid);
 
