@@ -136,10 +136,6 @@ class BinanceExchange(ExchangeBase):
     def client_order_id_max_length(self) -> int:
         return self.MAX_ORDER_ID_LEN
 
-    @property
-    def is_cancel_request_in_exchange_synchronous(self) -> bool:
-        return True
-
     def supported_order_types(self) -> List[OrderType]:
         return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
 
@@ -444,8 +440,9 @@ class BinanceExchange(ExchangeBase):
                     update = self._order_update_from_rest(order, report, report.get("transactTime"))
                 except Exception:
                     continue
-                await self._process_order_update_with_fills(order, update)
-            remaining = [o for o in orders if not o.is_done]
+                await self._process_cancel_answer(order, update)
+            # (an order awaiting cancel confirmation was accepted: not sent again)
+            remaining = [o for o in orders if not o.is_done and not o.is_pending_cancel_confirmation]
         if remaining:
             await asyncio.gather(*(self._execute_order_cancel(o) for o in remaining), return_exceptions=True)
 

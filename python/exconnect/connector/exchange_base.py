@@ -73,6 +73,9 @@ class ExchangeBase(PubSub):
     UNKNOWN_OUTCOME_RECHECK = 1.0          # re-query an order whose placement outcome is unknown
     LOST_ORDER_CANCEL_INTERVAL: Optional[float] = None   # None: SHORT_POLL_INTERVAL
     DEFAULT_FEE_SCHEMA = TradeFeeSchema()
+    # True: an accepted cancel request means the order is cancelled (Binance). False: the exchange
+    # only queues the request; the order waits in PENDING_CANCEL for the user stream or the status
+    # poll to confirm it (and may still fill meanwhile).
     IS_CANCEL_REQUEST_SYNCHRONOUS = True
 
     def __init__(self, trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -139,6 +142,11 @@ class ExchangeBase(PubSub):
     def store_name(self) -> str:
         """Name of the sqlite file / connector key in the data folder."""
         return self.name
+
+    @property
+    def is_cancel_request_in_exchange_synchronous(self) -> bool:
+        """Hummingbot's flag; reads ``IS_CANCEL_REQUEST_SYNCHRONOUS``."""
+        return self.IS_CANCEL_REQUEST_SYNCHRONOUS
 
     @property
     def rate_limits_rules(self) -> list:
@@ -640,11 +648,35 @@ class ExchangeBase(PubSub):
             return False
         if update is None:
             return False
-        await self._process_order_update_with_fills(order, update)
-        return order.current_state == OrderState.CANCELED or order.is_cancelled
+        await self._process_cancel_answer(order, update)
+        return self._cancel_accepted(order)
+
+    def _cancel_answer_update(self, update: OrderUpdate) -> OrderUpdate:
+        """The state a cancel answer puts the order in. On an asynchronous-cancel exchange an
+        answer saying CANCELED only means the request was accepted: PENDING_CANCEL until the
+        exchange confirms (user stream or status poll)."""
+        if not self.is_cancel_request_in_exchange_synchronous and update.new_state == OrderState.CANCELED:
+            return update._replace(new_state=OrderState.PENDING_CANCEL)
+        return update
+
+    async def _process_cancel_answer(self, order, update: OrderUpdate) -> None:
+        await self._process_order_update_with_fills(order, self._cancel_answer_update(update))
+
+    def _cancel_accepted(self, order) -> bool:
+        """After the cancel answer: cancelled (synchronous), or cancelled / awaiting confirmation
+        (asynchronous: the request counts as accepted, as in Hummingbot)."""
+        if order.current_state == OrderState.CANCELED or order.is_cancelled:
+            return True
+        return not self.is_cancel_request_in_exchange_synchronous and order.is_pending_cancel_confirmation
 
     async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
-        """Cancel every tracked open order; each is reported True only once confirmed cancelled."""
+        """Cancel every tracked open order; each is reported True only once confirmed cancelled.
+
+        On an asynchronous-cancel exchange an accepted request is not enough (Hummingbot counts
+        it; we keep the documented meaning "successfully cancelled"): after the requests, one
+        status poll is asked for and the call waits, within ``timeout_seconds``, for the exchange
+        to confirm; an order still PENDING_CANCEL at the deadline (or filled meanwhile) is False.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_seconds / 2
         # An order whose placement answer is still in flight would survive a cancel sent now
@@ -657,16 +689,26 @@ class ExchangeBase(PubSub):
         for o in orders:
             by_pair.setdefault(o.trading_pair, []).append(o)
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(self._cancel_all_for_pair(p, os_) for p, os_ in by_pair.items()),
-                               return_exceptions=True), timeout_seconds)
+            await asyncio.wait_for(self._cancel_all_and_confirm(by_pair), timeout_seconds)
         except asyncio.TimeoutError:
             _log.warning("cancel_all: not every cancellation was confirmed within %s s", timeout_seconds)
         except Exception:
             _log.exception("Unexpected error cancelling orders.")
         ok = [CancellationResult(o.client_order_id, True) for o in orders if o.is_cancelled]
+        # (an order still awaiting confirmation stays tracked: the stream or the poll finishes it)
         failed = [CancellationResult(o.client_order_id, False) for o in orders if not o.is_cancelled]
         return ok + failed
+
+    async def _cancel_all_and_confirm(self, by_pair: Dict[str, List[Any]]) -> None:
+        await asyncio.gather(*(self._cancel_all_for_pair(p, os_) for p, os_ in by_pair.items()),
+                             return_exceptions=True)
+        if self.is_cancel_request_in_exchange_synchronous:
+            return
+        pending = [o for os_ in by_pair.values() for o in os_ if o.is_pending_cancel_confirmation]
+        if pending:
+            self._poll_notifier.set()          # confirmation even if the user stream is down
+        while any(o.is_pending_cancel_confirmation for o in pending):
+            await asyncio.sleep(0.01)
 
     # ======================================================================= tracking
     def start_tracking_order(self, order_id: str, exchange_order_id: Optional[str], trading_pair: str,
