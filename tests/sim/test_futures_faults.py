@@ -1,5 +1,6 @@
 """Fault injection and rate limits on the futures side (shared FaultInjector / RateLimiter)."""
 import aiohttp
+import orjson
 import pytest
 
 from exconnect.sim.config import RateLimitConfig
@@ -118,3 +119,57 @@ async def test_wrong_leverage_answer_from_config():
             c = Client(session, sim.futures_url)
             body = await c.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage="5")
             assert body["leverage"] == 0 and sim.futures.accounts[0].leverage_of("BTCUSDT") != 5
+
+
+async def _user_ws(sim, c):
+    key = (await c.key_only("POST", "/fapi/v1/listenKey"))[1]["listenKey"]
+    return await c.s.ws_connect(f"{sim.futures_ws_url}/private/ws?listenKey={key}")
+
+
+async def _raw_frames(ws, n):
+    out = []
+    for _ in range(n):
+        msg = await ws.receive(timeout=20)
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+        out.append(msg.data)
+    return out
+
+
+async def test_bad_user_frames_precede_the_next_event(env):
+    sim, c = env
+    ws = await _user_ws(sim, c)
+    sim.faults.bad_user_frames_next("not_json", "order_update_without_order", "empty", '{"custom": 1')
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+               quantity="0.010", price="50000", newClientOrderId="bad-1")
+    frames = await _raw_frames(ws, 5)
+    assert frames[0] == sim.faults.BAD_USER_FRAMES["not_json"]
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(frames[0])
+    second = orjson.loads(frames[1])
+    assert second["e"] == "ORDER_TRADE_UPDATE" and "o" not in second and isinstance(second["E"], int)
+    assert frames[2] == "" and frames[3] == '{"custom": 1'
+    assert orjson.loads(frames[4])["o"]["c"] == "bad-1"      # the real event follows, intact
+    # one-shot: the next event comes alone
+    await c.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="bad-1")
+    assert orjson.loads((await _raw_frames(ws, 1))[0])["o"]["X"] == "CANCELED"
+    await ws.close()
+
+
+async def test_user_trades_without_fee(env):
+    sim, c = env
+    ws = await _user_ws(sim, c)
+    sim.faults.user_trades_without_fee_next(1)
+    for cid in ("nofee-1", "fee-2"):
+        await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET",
+                   quantity="0.010", newClientOrderId=cid)
+    trades = []
+    while len(trades) < 2:
+        ev = await next_json(ws, lambda m: m.get("e") == "ORDER_TRADE_UPDATE" and m["o"]["x"] == "TRADE")
+        trades.append(ev["o"])
+    assert "n" not in trades[0] and "N" not in trades[0] and trades[0]["c"] == "nofee-1"
+    assert trades[0]["l"] == "0.010" and trades[0]["t"]              # the rest of the trade is intact
+    assert trades[1]["N"] == "USDT" and trades[1]["n"]
+    # the exchange still knows the commission (REST userTrades)
+    rows = await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT")
+    assert all(r["commission"] and r["commissionAsset"] == "USDT" for r in rows)
+    await ws.close()

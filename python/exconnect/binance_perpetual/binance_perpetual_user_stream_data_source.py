@@ -68,6 +68,26 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                 await ws.close()
                 return
 
+    @staticmethod
+    def _event_of(data: str) -> Optional[dict]:
+        """The event in one text frame (bare, or ``{"stream", "data"}``-wrapped), or None for frames
+        to skip: empty, not JSON, not an event object. A bad frame is logged and skipped — it is no
+        reason to drop the session (reconnecting would take a new key and lose events meanwhile)."""
+        if not data:
+            return None
+        try:
+            event = orjson.loads(data)
+        except orjson.JSONDecodeError as e:
+            _log.warning("Skipping a user stream frame that is not JSON (%s): %.200r", e, data)
+            return None
+        if isinstance(event, dict) and isinstance(event.get("data"), dict):
+            event = event["data"]
+        if not isinstance(event, dict) or not isinstance(event.get("e"), str):
+            if event:
+                _log.warning("Skipping a user stream frame that is not an event: %.200r", data)
+            return None
+        return event
+
     async def listen_for_user_stream(self, output: asyncio.Queue) -> None:
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
         while True:
@@ -93,17 +113,13 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                                 break
                             continue
                         self.last_recv_time = time.time()
-                        if not msg.data:
+                        event = self._event_of(msg.data)
+                        if event is None:
                             continue
-                        event = orjson.loads(msg.data)
-                        if not isinstance(event, dict) or not event:
-                            continue
-                        event = event.get("data", event)
                         if event.get("e") == "listenKeyExpired":
                             _log.warning("User stream listenKey expired; reconnecting with a new key.")
                             break
-                        if "e" in event:
-                            output.put_nowait(event)
+                        output.put_nowait(event)
             except asyncio.CancelledError:
                 raise
             except Exception as e:

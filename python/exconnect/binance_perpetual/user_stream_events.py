@@ -77,12 +77,22 @@ class UserStreamEventsMixin:
             self._request_funding_payment_update()
 
     def _process_margin_call(self, event: Dict[str, Any]) -> None:
+        """Hummingbot's log lines (USR-08/09); positions of our pairs take the event's amount and PnL,
+        entries for other symbols (delivery contracts, pairs we do not trade) are skipped."""
+        _log.warning("Margin Call: Your position risk is too high, and you are at risk of liquidation. "
+                     "Close your positions or add additional margin to your wallet.")
+        required = Decimal(0)
+        negative = []
         for p in event.get("p", ()):
             pair = self._trading_pair_symbol_map.get(p.get("s"))
             if pair is None:
                 continue
             pos = self._perpetual.get_position(pair, PositionSide(p["ps"]))
             self._position_events += 1
+            pnl = Decimal(p["up"])
             if pos is not None:
-                pos.update_position(unrealized_pnl=Decimal(p["up"]), amount=Decimal(p["pa"]))
-            _log.warning("Margin call for %s %s: unrealized PnL %s.", pair, p.get("ps"), p.get("up"))
+                pos.update_position(unrealized_pnl=pnl, amount=Decimal(p["pa"]))
+            required += Decimal(p.get("mm") or 0)
+            if pnl < 0:
+                negative.append(f"{pair}: {pnl}, ")
+        _log.info("Margin Required: %s. Negative PnL assets: %s.", required, "".join(negative))

@@ -106,6 +106,9 @@ class FaultConfig:
     #: futures ``POST /fapi/v1/leverage``: answer 200 with this leverage instead of the requested one
     #: (the account's leverage is left unchanged); None = off
     leverage_answer: int | None = None
+    #: trades on the user streams (futures ORDER_TRADE_UPDATE x=TRADE, spot executionReport
+    #: x=TRADE) are sent without their commission fields ``n``/``N``
+    user_trades_without_fee: bool = False
 
 
 @dataclass

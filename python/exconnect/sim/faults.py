@@ -33,6 +33,7 @@ class FaultInjector:
         #: futures leverage changes are answered 200 with this leverage and not applied (None = off)
         self.leverage_answer = cfg.leverage_answer
         self._leverage_answer_next: list = []
+        self.user_trades_without_fee = cfg.user_trades_without_fee
         self._bad_user_frames: list = []
         self._user_fee_strip_next = 0
         self._rest_errors_next = 0
@@ -158,6 +159,44 @@ class FaultInjector:
         """The next ``n`` user-stream events are each held back and delivered after the one after."""
         self._reorder_next += n
 
+    #: ready-made bad frames for :meth:`bad_user_frames_next` (``E`` is filled in at delivery)
+    BAD_USER_FRAMES = {
+        "not_json": '{"e": "ORDER_TRADE_UPDATE", "o": {',      # truncated: not JSON
+        "not_object": '["ORDER_TRADE_UPDATE"]',                # JSON, but not an event object
+        "empty": "",                                           # empty text frame
+        "empty_object": {},
+        "order_update_without_order": {"e": "ORDER_TRADE_UPDATE"},            # no "o"
+        "order_update_missing_fields": {"e": "ORDER_TRADE_UPDATE", "o": {"s": "BTCUSDT", "x": "TRADE"}},
+        "account_update_missing_fields": {"e": "ACCOUNT_UPDATE", "a": {"B": [{"a": "USDT"}], "P": [{"s": "BTCUSDT"}]}},
+        "margin_call_unknown_symbol": {"e": "MARGIN_CALL", "cw": "1", "p": [
+            {"s": "BTCUSDT_230331", "ps": "LONG", "pa": "1", "mt": "CROSSED", "iw": "0", "mp": "1",
+             "up": "-1", "mm": "1"}]},
+    }
+
+    def bad_user_frames_next(self, *frames) -> None:
+        """Deliver these frames on the listen-key user streams of the account of the next user
+        event, just before that event (spot or futures, whichever emits first). A frame is raw text (sent verbatim, e.g. not JSON),
+        a dict (JSON-encoded; ``"E"`` added when missing) or a name from :attr:`BAD_USER_FRAMES`."""
+        for f in frames:
+            if isinstance(f, str) and f in self.BAD_USER_FRAMES:
+                f = self.BAD_USER_FRAMES[f]
+            self._bad_user_frames.append(f)
+
+    def take_bad_user_frames(self) -> list:
+        frames, self._bad_user_frames = self._bad_user_frames, []
+        return frames
+
+    def user_trades_without_fee_next(self, n: int = 1) -> None:
+        """The next ``n`` trade events on the user streams are sent without ``n``/``N`` (commission)."""
+        self._user_fee_strip_next += n
+
+    def strip_user_fee(self) -> bool:
+        """Called per user-stream trade event: drop its commission fields?"""
+        if self._user_fee_strip_next:
+            self._user_fee_strip_next -= 1
+            return True
+        return self.user_trades_without_fee
+
     def duplicate_user_event(self) -> bool:
         if self._dup_next:
             self._dup_next -= 1
@@ -181,6 +220,7 @@ class FaultInjector:
         self.clock_skew_ms = 0
         self.leverage_answer = None
         self._leverage_answer_next.clear()
+        self.user_trades_without_fee = False
         self._bad_user_frames.clear()
         self._user_fee_strip_next = 0
         self._rest_errors_next = self._rest_timeouts_next = self._order_503_next = 0

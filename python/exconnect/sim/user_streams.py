@@ -118,6 +118,15 @@ class UserStreams:
     # -- delivery --------------------------------------------------------------------------------
     def emit(self, account_id: int, event: dict) -> None:
         self.events_emitted += 1
+        bad = self.faults.take_bad_user_frames()
+        if bad:
+            now = self.clock.now_ms()
+            for frame in bad:
+                if isinstance(frame, dict):
+                    frame = orjson.dumps({"E": now, **frame} if frame else frame).decode()
+                self.send_raw(account_id, frame)
+        if _is_trade(event) and self.faults.strip_user_fee():
+            event = _without_fee(event)
         if self.faults.reorder_user_event() and self._held is None:
             self._held = [account_id, event]
             loop = asyncio.get_running_loop()
@@ -127,6 +136,16 @@ class UserStreams:
         if self.faults.duplicate_user_event():
             self._deliver(account_id, event)
         self._flush_held()
+
+    def send_raw(self, account_id: int, text: str) -> int:
+        """Send ``text`` verbatim on every listen-key stream of the account (fault injection:
+        malformed frames); returns the number of keys it went to."""
+        n = 0
+        for lk in self.listen_keys.values():
+            if lk.account_id == account_id and self.hub.has_subscribers(lk.key):
+                self.hub.publish(lk.key, text)
+                n += 1
+        return n
 
     def _flush_held(self) -> None:
         if self._held is not None:
@@ -150,3 +169,17 @@ class UserStreams:
                     subs.discard((conn, sid))
                     continue
                 conn.send('{"subscriptionId":' + str(sid) + ',"event":' + body + "}")
+
+
+def _is_trade(event: dict) -> bool:
+    if event.get("e") == "ORDER_TRADE_UPDATE":
+        return (event.get("o") or {}).get("x") == "TRADE"
+    return event.get("e") == "executionReport" and event.get("x") == "TRADE"
+
+
+def _without_fee(event: dict) -> dict:
+    """A copy of a trade event without its commission fields (``n``, ``N``)."""
+    if event.get("e") == "ORDER_TRADE_UPDATE":
+        o = {k: v for k, v in event["o"].items() if k not in ("n", "N")}
+        return {**event, "o": o}
+    return {k: v for k, v in event.items() if k not in ("n", "N")}
