@@ -173,3 +173,59 @@ async def test_user_trades_without_fee(env):
     rows = await c.ok("GET", "/fapi/v1/userTrades", symbol="BTCUSDT")
     assert all(r["commission"] and r["commissionAsset"] == "USDT" for r in rows)
     await ws.close()
+
+
+async def test_futures_order_count_headers_are_10s_and_1m(env):
+    # protocol doc §2: X-MBX-ORDER-COUNT-10S / X-MBX-ORDER-COUNT-1M on futures order answers
+    sim, c = env
+    status, body, headers = await c.signed("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                           timeInForce="GTC", quantity="0.010", price="50000")
+    assert status == 200, body
+    assert headers["X-MBX-ORDER-COUNT-10S"] == "1" and headers["X-MBX-ORDER-COUNT-1M"] == "1"
+    assert "X-MBX-ORDER-COUNT-1D" not in headers
+    _, info, _ = await c.public("/fapi/v1/exchangeInfo")
+    orders = {(r["interval"], r["intervalNum"]): r["limit"] for r in info["rateLimits"]
+              if r["rateLimitType"] == "ORDERS"}
+    assert orders == {("SECOND", 10): sim.config.rate_limits.orders_per_10s,
+                      ("MINUTE", 1): sim.config.rate_limits.orders_per_minute}
+
+
+async def test_futures_orders_per_minute_limit():
+    async with make_sim(config(rate_limits=RateLimitConfig(orders_per_minute=2))) as sim:
+        async with aiohttp.ClientSession() as session:
+            c = Client(session, sim.futures_url)
+            for _ in range(2):
+                await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
+                           timeInForce="GTC", quantity="0.010", price="50000")
+            status, body, headers = await c.signed("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY",
+                                                   type="LIMIT", timeInForce="GTC", quantity="0.010", price="50000")
+            assert status == 429 and body["code"] == -1015 and "per 1 MINUTE" in body["msg"]
+            assert int(headers["Retry-After"]) <= 60
+
+
+FUTURES_1125 = "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`"
+
+
+async def test_futures_listen_key_errors_use_futures_wording(env):
+    sim, c = env
+    assert await c.key_only("PUT", "/fapi/v1/listenKey") == (400, {"code": -1125, "msg": FUTURES_1125})
+    key = (await c.key_only("POST", "/fapi/v1/listenKey"))[1]["listenKey"]
+    assert await c.key_only("PUT", "/fapi/v1/listenKey", listenKey=key[::-1]) == (
+        400, {"code": -1125, "msg": FUTURES_1125})
+    assert await c.key_only("DELETE", "/fapi/v1/listenKey") == (200, {})
+    assert await c.key_only("DELETE", "/fapi/v1/listenKey") == (400, {"code": -1125, "msg": FUTURES_1125})
+    # the futures WS API's legacy listenKey methods too
+    ws = await c.s.ws_connect(f"{sim.futures_ws_url}/ws-fapi/v1")
+    await ws.send_json({"id": "p1", "method": "userDataStream.ping", "params": {"apiKey": "sim-key"}})
+    answer = await next_json(ws, lambda m: m.get("id") == "p1")
+    assert answer["error"] == {"code": -1125, "msg": FUTURES_1125}
+    # and the venue's own helpers (keepalive of a key that is gone)
+    from exconnect.sim.errors import BinanceError
+    with pytest.raises(BinanceError) as e:
+        sim.futures.users.keepalive("gone")
+    assert e.value.msg == FUTURES_1125
+    # spot keeps spot's wording
+    with pytest.raises(BinanceError) as e:
+        sim.spot.user_streams.keepalive("gone")
+    assert e.value.msg == "This listenKey does not exist."
+    await ws.close()

@@ -85,7 +85,10 @@ class RateLimitConfig:
     weight_per_minute: int = 6000
     raw_requests_per_5m: int = 300000
     orders_per_10s: int = 1000
+    #: spot's second order window (Binance spot: per day)
     orders_per_day: int = 200000
+    #: futures' second order window (Binance USDⓈ-M: per minute, ``X-MBX-ORDER-COUNT-1M``)
+    orders_per_minute: int = 6000
     #: requests answered 429 before the IP gets a 418 ban
     requests_past_limit_before_ban: int = 10
     ban_seconds: int = 120

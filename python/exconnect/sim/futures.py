@@ -35,7 +35,7 @@ from .agents import MarketAgents
 from .market_data import MarketDataPublisher
 from .matching_engine import MatchingEngine, Order
 from .stream_hub import StreamHub
-from .user_streams import UserStreams
+from .user_streams import FUTURES_MISSING_KEY, UserStreams
 from .positions import BOTH, LONG, SHORT, FuturesAccount, MarginError, OpenOrderMargin
 from . import futures_events as events
 from .futures_model import (CLIENT_ID, CONDITIONAL_TYPES, STP_MODES, TIME_IN_FORCE, FuturesOrder, FuturesSymbol,
@@ -71,7 +71,8 @@ class FuturesVenue:
         self.hub = StreamHub(self.is_valid_stream)
         # tick 50 ms so the 100 / 250 / 500 ms depth intervals all flush on time
         self.market = MarketDataPublisher(self.hub, self.engine.books, self.clock, futures=True, tick_ms=50)
-        self.users = UserStreams(self.hub, self.clock, self.faults, config.listen_key_ttl_s)
+        self.users = UserStreams(self.hub, self.clock, self.faults, config.listen_key_ttl_s,
+                                 missing_key_msg=FUTURES_MISSING_KEY)
         self.faults.register_hub(self.hub)
         self.faults.register_depth_publisher(self.market)
         self._init_state(config, accounts)

@@ -670,7 +670,7 @@ class FuturesRoutes:
         for key, lk in self.v.users.listen_keys.items():
             if lk.account_id == call.account_id and (given is None or given == key):
                 return key
-        raise BinanceError(-1125, "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`")
+        raise self.v.users.missing_key()
 
     async def listen_key_keepalive(self, call):
         key = self._account_key(call)

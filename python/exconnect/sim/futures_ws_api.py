@@ -84,7 +84,7 @@ def install(venue, routes) -> None:
             lk = params.get("listenKey") or next(
                 (k for k, v in users.listen_keys.items() if v.account_id == key.account_id), None)
             if lk is None or lk not in users.listen_keys:
-                raise errors.BinanceError(-1125, "This listenKey does not exist.")
+                raise users.missing_key()
             if method == "userDataStream.ping":
                 users.keepalive(lk, key.account_id)
                 return {"listenKey": lk}

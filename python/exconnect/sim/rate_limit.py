@@ -1,7 +1,7 @@
 """Request-weight and order-count limits, Binance style.
 
 Fixed windows like Binance's: request weight per IP per minute, raw requests per IP per 5 minutes,
-unfilled orders per account per 10 s and per day. Past a limit the answer is HTTP 429 with
+unfilled orders per account per 10 s and per day (spot) or per minute (futures: ``long_window="1m"``). Past a limit the answer is HTTP 429 with
 ``Retry-After`` (seconds to the window's end); an IP that keeps sending while limited
 (``requests_past_limit_before_ban`` more requests) gets HTTP 418 for ``ban_seconds``, doubling for
 each further ban (Binance escalates from minutes to days).
@@ -35,10 +35,19 @@ class _Window:
         return max(1, math.ceil((self.index + 1) * self.length - now))
 
 
+#: the second order-count window per venue: (seconds, exchangeInfo interval, header suffix)
+_LONG_WINDOWS = {"1d": (86400.0, "DAY", "1d"), "1m": (60.0, "MINUTE", "1m")}
+
+
 class RateLimiter:
-    def __init__(self, cfg: RateLimitConfig, monotonic=time.monotonic):
+    def __init__(self, cfg: RateLimitConfig, monotonic=time.monotonic, long_window: str = "1d"):
+        """``long_window``: "1d" (spot: orders per day) or "1m" (futures: orders per minute)."""
         self.cfg = cfg
         self._now = monotonic
+        self._long_s, self._long_interval, suffix = _LONG_WINDOWS[long_window]
+        self._long_limit = cfg.orders_per_day if long_window == "1d" else cfg.orders_per_minute
+        #: response headers carrying the two order counts (lower case, as Binance sends them)
+        self.order_count_headers = ("x-mbx-order-count-10s", f"x-mbx-order-count-{suffix}")
         self._weight: dict[str, _Window] = {}
         self._raw: dict[str, _Window] = {}
         self._orders_10s: dict[int, _Window] = {}
@@ -110,18 +119,19 @@ class RateLimiter:
         return (a.current(now) if a else 0, b.current(now) if b else 0)
 
     def charge_order(self, account_id: int) -> tuple[int, int]:
-        """Count one new order; returns (count 10 s, count 1 d) or raises -1015 (429)."""
+        """Count one new order; returns (count 10 s, count in the long window: 1 d spot, 1 min
+        futures) or raises -1015 (429)."""
         now = self._now()
         a = self._orders_10s.setdefault(account_id, _Window(10.0))
-        b = self._orders_1d.setdefault(account_id, _Window(86400.0))
+        b = self._orders_1d.setdefault(account_id, _Window(self._long_s))
         ca, cb = a.current(now), b.current(now)
         if ca + 1 > self.cfg.orders_per_10s:
             raise errors.BinanceError(
                 -1015, f"Too many new orders; current limit is {self.cfg.orders_per_10s} orders per 10 SECOND.",
                 429, {"Retry-After": str(a.retry_after(now))})
-        if cb + 1 > self.cfg.orders_per_day:
+        if cb + 1 > self._long_limit:
             raise errors.BinanceError(
-                -1015, f"Too many new orders; current limit is {self.cfg.orders_per_day} orders per 1 DAY.",
+                -1015, f"Too many new orders; current limit is {self._long_limit} orders per 1 {self._long_interval}.",
                 429, {"Retry-After": str(b.retry_after(now))})
         a.count, b.count = ca + 1, cb + 1
         return a.count, b.count
@@ -138,6 +148,6 @@ class RateLimiter:
         return [
             {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": c.weight_per_minute},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": c.orders_per_10s},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": c.orders_per_day},
+            {"rateLimitType": "ORDERS", "interval": self._long_interval, "intervalNum": 1, "limit": self._long_limit},
             {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": c.raw_requests_per_5m},
         ]

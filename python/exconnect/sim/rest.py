@@ -15,7 +15,7 @@ pipeline, in Binance's order:
    -1000 (HTTP 500) and is logged: bad input never takes the server down.
 
 Responses carry ``x-mbx-used-weight`` / ``x-mbx-used-weight-1m`` and, for order routes,
-``x-mbx-order-count-10s`` / ``x-mbx-order-count-1d``.
+``x-mbx-order-count-10s`` and ``x-mbx-order-count-1d`` (spot) / ``x-mbx-order-count-1m`` (futures).
 """
 from __future__ import annotations
 
@@ -174,9 +174,9 @@ class RestApi:
                     if security == SIGNED:
                         auth.verify_rest(call.key, raw_query, raw_body, params, sim.clock)
                 if order:
-                    c10, c1d = lim.charge_order(call.key.account_id)
-                    headers["x-mbx-order-count-10s"] = str(c10)
-                    headers["x-mbx-order-count-1d"] = str(c1d)
+                    counts = lim.charge_order(call.key.account_id)
+                    for name, count in zip(lim.order_count_headers, counts):
+                        headers[name] = str(count)
                 result = await handler(call)
                 if weight_on_success is not None and charged != weight_on_success:
                     lim.refund(ip, charged - weight_on_success)

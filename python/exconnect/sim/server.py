@@ -44,7 +44,7 @@ class Simulator:
         self.spot_app = web.Application(client_max_size=1 << 20)
         self.futures_app = web.Application(client_max_size=1 << 20)
         self.spot_rest = RestApi(self, self.spot_app, RateLimiter(cfg.rate_limits))
-        self.futures_rest = RestApi(self, self.futures_app, RateLimiter(cfg.rate_limits))
+        self.futures_rest = RestApi(self, self.futures_app, RateLimiter(cfg.rate_limits, long_window="1m"))
         self._runners: list[web.AppRunner] = []
         self.spot_port = 0
         self.futures_port = 0

@@ -32,8 +32,14 @@ class _ListenKey:
         self.key, self.account_id, self.expires = key, account_id, expires
 
 
+#: -1125 wording per venue (protocol doc §1 / §2.11)
+SPOT_MISSING_KEY = "This listenKey does not exist."
+FUTURES_MISSING_KEY = "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`"
+
+
 class UserStreams:
-    def __init__(self, hub, clock, faults, ttl_s: float = 3600.0):
+    def __init__(self, hub, clock, faults, ttl_s: float = 3600.0, missing_key_msg: str = SPOT_MISSING_KEY):
+        self.missing_key_msg = missing_key_msg
         self.hub = hub
         self.clock = clock
         self.faults = faults
@@ -58,16 +64,20 @@ class UserStreams:
         self.listen_keys[key] = _ListenKey(key, account_id, now + self.ttl_s)
         return key
 
+    def missing_key(self) -> errors.BinanceError:
+        """-1125 in this venue's wording."""
+        return errors.BinanceError(-1125, self.missing_key_msg)
+
     def keepalive(self, key: str | None, account_id: int | None = None) -> None:
         lk = self.listen_keys.get(key or "")
         if lk is None or (account_id is not None and lk.account_id != account_id):
-            raise errors.BinanceError(-1125, "This listenKey does not exist.")
+            raise self.missing_key()
         lk.expires = self.clock.monotonic() + self.ttl_s
 
     def close_listen_key(self, key: str | None, account_id: int | None = None) -> None:
         lk = self.listen_keys.get(key or "")
         if lk is None or (account_id is not None and lk.account_id != account_id):
-            raise errors.BinanceError(-1125, "This listenKey does not exist.")
+            raise self.missing_key()
         del self.listen_keys[lk.key]
 
     def is_listen_key(self, name: str) -> bool:
