@@ -16,7 +16,7 @@ from cpython.unicode cimport PyUnicode_Check
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.object cimport Py_SIZE
 from libc.stdint cimport int64_t, uint64_t
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
 
 from exconnect.native.cbook cimport (
     BK_ASK, BK_BID, BK_ERR_NOMEM, BK_ERR_OVERFLOW, BK_OK, bk_apply, bk_apply_pairs, bk_best, bk_bytes_used, bk_depth,
@@ -189,6 +189,8 @@ cdef class OrderBook:
         # compare without allocating: ASCII upper-case of the frame's bytes vs the key
         want = PyBytes_AS_STRING(self._symbol_key)
         if k == <size_t>PyBytes_GET_SIZE(self._symbol_key):
+            if memcmp(sym, want, k) == 0:
+                return 0    # Binance sends the symbol upper-case: one compare
             for i in range(k):
                 ch = sym[i]
                 if b'a' <= ch <= b'z':
