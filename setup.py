@@ -19,7 +19,9 @@ from setuptools.command.build_py import build_py as _build_py
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORE_SOURCES = sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, "core", "*.c")))
 
-cflags = ["-std=c11", "-O3", "-Wall", "-Wno-unused-function", "-Wno-unreachable-code"]
+# -fno-semantic-interposition: calls between core/*.c and the Cython module inside one
+# extension bind directly instead of through the PLT (replay bytes->book ~5% faster, same run)
+cflags = ["-std=c11", "-O3", "-fno-semantic-interposition", "-Wall", "-Wno-unused-function", "-Wno-unreachable-code"]
 ldflags = []
 if os.environ.get("EXCONNECT_NATIVE_ARCH") == "1":
     cflags.append("-march=native")
