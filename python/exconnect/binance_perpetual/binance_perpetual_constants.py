@@ -74,6 +74,7 @@ NO_NEED_TO_CHANGE_POSITION_SIDE = -4059
 POSITION_SIDE_NOT_MATCH = -4061
 UNKNOWN_OUTCOME_CODES = frozenset({-1007, -1006})
 SYSTEM_THROTTLED = -1008
+BAD_SYMBOL_ERROR_CODE = -1121          # "Invalid symbol."
 DEFINITE_503_MESSAGES = ("Service Unavailable", "Internal error; unable to process your request")
 
 # Rate limits: futures publishes two order-count windows (10 s and 1 min) and one weight pool.

@@ -223,6 +223,46 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
         return BinancePerpetualUserStreamDataSource(self._auth, self._rest, self._urls,
                                                     keepalive_interval=self._listen_key_keepalive_interval)
 
+    # ------------------------------------------------------------------ pairs at runtime
+    async def add_trading_pair(self, trading_pair: str) -> bool:
+        """Order book, public trades and funding info for one more pair while running (OB-23/29):
+        funding info is read at once (premiumIndex) and then follows the markPrice stream."""
+        if not await super().add_trading_pair(trading_pair):
+            return False
+        self._perpetual.add_trading_pair(trading_pair)
+        if self._network_started:
+            try:
+                await self._update_funding_info([trading_pair])
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:      # the markPrice stream brings it within a second or so
+                _log.warning("Could not read funding info of %s yet (%s).", trading_pair, e)
+        return True
+
+    async def remove_trading_pair(self, trading_pair: str) -> bool:
+        """Stop market data and funding info of a pair (OB-30). Its orders stay tracked to the end,
+        its position and leverage stay (account state, still polled)."""
+        if not await super().remove_trading_pair(trading_pair):
+            return False
+        self._perpetual.remove_trading_pair(trading_pair)
+        return True
+
+    async def get_last_traded_prices(self, trading_pairs: List[str]) -> Dict[str, Decimal]:
+        """{pair: lastPrice of /fapi/v1/ticker/24hr} (NET-24); a pair the exchange does not know is
+        dropped with an ERROR (the others are still answered); other failures raise."""
+        out: Dict[str, Decimal] = {}
+        for pair in trading_pairs:
+            try:
+                t = await self._api_get(self.TICKER_PRICE_CHANGE_PATH,
+                                        {"symbol": self.exchange_symbol_associated_to_pair(pair)})
+            except RequestRejected as e:
+                if e.code != CONSTANTS.BAD_SYMBOL_ERROR_CODE:
+                    raise
+                _log.error("Could not get the last traded price of %s: %s", pair, e.msg or e)
+                continue
+            out[pair] = Decimal(t["lastPrice"])
+        return out
+
     # ------------------------------------------------------------------ trading rules
     @staticmethod
     def _rate_limit_pool(kind: str, seconds: float, nth: int) -> Optional[str]:
@@ -404,10 +444,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
                 OrderType.LIMIT_MAKER if r.get("timeInForce") == "GTX" else OrderType.LIMIT)
 
     # ------------------------------------------------------------------ trade back-stop
-    def _trade_poll_pairs(self, pairs_with_orders: set) -> List[str]:
-        """Only the configured pairs (this connector's pair list does not change at runtime)."""
-        return self._trading_pairs
-
     def _recreate_missing_trade(self, pair: str, client_order_id: str, row: Dict[str, Any],
                                 order_info: Optional[Dict[str, Any]] = None) -> None:
         """Record a trade found only in the account's trade history, with the leverage and position
@@ -511,6 +547,8 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
     # ------------------------------------------------------------------ funding info
     def _on_mark_price(self, data: Dict[str, Any]) -> None:
         pair = data["trading_pair"]
+        if pair not in self._trading_pairs:
+            return          # removed (its stream may still deliver until the unsubscribe lands)
         info = self._perpetual.update_funding_info(pair, Decimal(data["i"]), Decimal(data["p"]),
                                                    int(data["T"]) // 1000, Decimal(data["r"]))
         self._emit_funding_info(info)
@@ -520,8 +558,8 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
             self.trigger_event(MarketEvent.FundingInfo, FundingInfoUpdate(
                 info.trading_pair, info.index_price, info.mark_price, info.next_funding_utc_timestamp, info.rate))
 
-    async def _update_funding_info(self) -> None:
-        for pair in self._trading_pairs:
+    async def _update_funding_info(self, trading_pairs: Optional[Iterable[str]] = None) -> None:
+        for pair in list(self._trading_pairs if trading_pairs is None else trading_pairs):
             r = await self._api_get(CONSTANTS.PREMIUM_INDEX_PATH,
                                     {"symbol": self.exchange_symbol_associated_to_pair(pair)})
             info = self._perpetual.update_funding_info(pair, Decimal(r["indexPrice"]), Decimal(r["markPrice"]),

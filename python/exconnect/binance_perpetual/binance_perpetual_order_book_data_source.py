@@ -12,6 +12,7 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import aiohttp
 import orjson
 
 from exconnect.binance.binance_order_book_data_source import BinanceAPIOrderBookDataSource, forward_frames
@@ -38,6 +39,9 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
         self.on_mark_price = on_mark_price
         self.subscription_count = 0
         self._sockets: set = set()
+        # the routed sockets while connected (None before connecting / while reconnecting)
+        self._public_ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self._market_ws: Optional[aiohttp.ClientWebSocketResponse] = None
 
     def new_order_book(self, trading_pair: str):
         from exconnect.native.order_book import OrderBook
@@ -74,26 +78,89 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
                                    TradeType.SELL if data["m"] else TradeType.BUY,
                                    Decimal(data["p"]), Decimal(data["q"]), str(trade_id))
 
+    # ------------------------------------------------------------- pairs at runtime
+    @staticmethod
+    def _streams(symbol: str) -> Tuple[List[str], List[str]]:
+        """(streams on /public, streams on /market) of one exchange symbol."""
+        s = symbol.lower()
+        return [f"{s}@depth@100ms"], [f"{s}@aggTrade", f"{s}@markPrice@1s"]
+
+    def _open_sockets(self, action: str, trading_pair: str):
+        public, market = self._public_ws, self._market_ws
+        if public is None or public.closed or market is None or market.closed:
+            _log.warning("Cannot %s %s: the public and market WebSockets are not both connected",
+                         action, trading_pair)
+            return None
+        return public, market
+
+    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        """OB-23: one SUBSCRIBE on /public (depth), two on /market (aggTrade, markPrice)."""
+        sockets = self._open_sockets("subscribe to", trading_pair)
+        if sockets is None:
+            return False
+        public, market = sockets
+        symbol = trading_pair.replace("-", "")
+        depth, market_streams = self._streams(symbol)
+        self._symbol_to_pair[symbol] = trading_pair       # route its frames from the first one
+        try:
+            await public.send_str(self._control("SUBSCRIBE", depth))
+            for stream in market_streams:
+                await market.send_str(self._control("SUBSCRIBE", [stream]))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("Error subscribing to %s", trading_pair)
+            self._symbol_to_pair.pop(symbol, None)
+            return False
+        _log.info("Subscribed to %s order book, trade and funding info channels", trading_pair)
+        return True
+
+    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        """One UNSUBSCRIBE per socket; frames of the pair are ignored from now on either way."""
+        sockets = self._open_sockets("unsubscribe from", trading_pair)
+        if sockets is None:
+            return False
+        public, market = sockets
+        symbol = trading_pair.replace("-", "")
+        depth, market_streams = self._streams(symbol)
+        try:
+            await public.send_str(self._control("UNSUBSCRIBE", depth))
+            await market.send_str(self._control("UNSUBSCRIBE", market_streams))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("Error unsubscribing from %s", trading_pair)
+            return False
+        self._symbol_to_pair.pop(symbol, None)
+        _log.info("Unsubscribed from %s order book, trade and funding info channels", trading_pair)
+        return True
+
+    def _control(self, method: str, params: List[str]) -> str:
+        return orjson.dumps({"method": method, "id": self._request_id(), "params": params}).decode()
+
+    # --------------------------------------------------------------------- sockets
     async def listen_for_subscriptions(self, trading_pairs: List[str], on_frame: Callable[[bytes], None],
                                        on_connected: Callable[[], None]) -> None:
         """Two routed sockets: depth on /public (a reconnect resynchronises the books), aggTrade and
-        markPrice on /market."""
-        symbols = [p.replace("-", "").lower() for p in trading_pairs]
+        markPrice on /market. Each (re)connect subscribes the tracker's live pair list."""
         await asyncio.gather(
-            self._listen(self._urls.public_stream_url, [f"{s}@depth@100ms" for s in symbols], on_frame,
-                         on_connected, "order book"),
-            self._listen(self._urls.market_stream_url,
-                         [x for s in symbols for x in (f"{s}@aggTrade", f"{s}@markPrice@1s")], on_frame,
-                         None, "trade and mark price"))
+            self._listen("public", trading_pairs, on_frame, on_connected, "order book"),
+            self._listen("market", trading_pairs, on_frame, None, "trade and mark price"))
 
-    async def _listen(self, url: str, streams: List[str], on_frame: Callable[[bytes], None],
+    async def _listen(self, route: str, trading_pairs: List[str], on_frame: Callable[[bytes], None],
                       on_connected: Optional[Callable[[], None]], what: str) -> None:
+        url = self._urls.public_stream_url if route == "public" else self._urls.market_stream_url
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
         while True:
             try:
                 session = await self._rest.session()
                 async with session.ws_connect(url, heartbeat=CONSTANTS.HEARTBEAT_S, autoping=True,
                                               max_msg_size=0) as ws:
+                    # read at every (re)connect: pairs may have been added or removed meanwhile
+                    symbols = [p.replace("-", "") for p in trading_pairs]
+                    self._symbol_to_pair = {p.replace("-", ""): p for p in trading_pairs}
+                    streams = [x for s in symbols for x in self._streams(s)[0 if route == "public" else 1]]
+                    setattr(self, f"_{route}_ws", ws)
                     self._sockets.add(ws)
                     await ws.send_str(orjson.dumps({"method": "SUBSCRIBE", "id": 1, "params": streams}).decode())
                     self.subscription_count += 1
@@ -109,5 +176,6 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
                 _log.error("Unexpected error occurred when listening to %s streams (%s: %s). Retrying soon...",
                            what, type(e).__name__, e)
             finally:
+                setattr(self, f"_{route}_ws", None)
                 self._sockets = {w for w in self._sockets if not w.closed}
             await asyncio.sleep(backoff.next_delay())

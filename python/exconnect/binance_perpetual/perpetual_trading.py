@@ -29,6 +29,17 @@ class PerpetualTrading:
         self._position_mode = PositionMode.ONEWAY
         self._funding_info: Dict[str, FundingInfo] = {}
 
+    # ---------------------------------------------------------------- pairs
+    def add_trading_pair(self, trading_pair: str) -> None:
+        if trading_pair not in self._trading_pairs:
+            self._trading_pairs.append(trading_pair)
+
+    def remove_trading_pair(self, trading_pair: str) -> None:
+        """Its funding info goes; positions and leverage stay (they are the account's)."""
+        if trading_pair in self._trading_pairs:
+            self._trading_pairs.remove(trading_pair)
+        self._funding_info.pop(trading_pair, None)
+
     # ---------------------------------------------------------------- position mode
     @property
     def position_mode(self) -> PositionMode:

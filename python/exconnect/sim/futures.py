@@ -664,6 +664,16 @@ class FuturesVenue:
         return [{"price": money.text(f.price), "qty": money.text(f.qty), "tradeId": f.trade_id,
                  "makerOrderId": f.maker.order_id} for f in fills]
 
+    def add_liquidity(self, symbol: str, side: str, price, qty) -> int:
+        """Test helper (as spot's): rest an external limit order (matches if it crosses); returns its id."""
+        sym = self.symbol((symbol or "").upper())
+        for what, v in (("price", price), ("qty", qty)):
+            if isinstance(v, float):
+                raise TypeError(f"add_liquidity: float {what} {v!r} is not exact; pass a string or Decimal")
+        order, _ = self.external_order(sym.symbol, str(side).upper() == "BUY", money.parse(str(price)),
+                                       money.parse(str(qty)))
+        return order.order_id
+
     def set_mid(self, symbol: str, price, levels: Optional[int] = None) -> None:
         """Test helper: rebuild the outside market's book around ``price`` (user orders it
         crosses are filled); the mark price follows at once."""

@@ -52,6 +52,9 @@ class FuturesSymbol:
         # PERCENT_PRICE filter, relative to the mark price
         self.percent_up = money.parse(str(opts.get("percent_price_up", "1.05")))
         self.percent_down = money.parse(str(opts.get("percent_price_down", "0.95")))
+        # what exchangeInfo shows (tests of clients that must skip delivery contracts / halted symbols)
+        self.contract_type = str(opts.get("contract_type", "PERPETUAL"))
+        self.status = str(opts.get("status", "TRADING"))
 
     def fmt_price(self, atoms: int) -> str:
         return _fixed(atoms, self.price_precision)

@@ -154,8 +154,8 @@ class FuturesRoutes:
         symbols = []
         for s in self.v.symbols.values():
             symbols.append({
-                "symbol": s.symbol, "pair": s.symbol, "contractType": "PERPETUAL",
-                "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": "TRADING",
+                "symbol": s.symbol, "pair": s.symbol, "contractType": s.contract_type,
+                "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": s.status,
                 "maintMarginPercent": "2.5000", "requiredMarginPercent": "5.0000",
                 "baseAsset": s.base, "quoteAsset": s.quote, "marginAsset": "USDT",
                 "pricePrecision": s.price_precision, "quantityPrecision": s.qty_precision,
