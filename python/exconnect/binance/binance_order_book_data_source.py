@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from decimal import Decimal
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -24,6 +25,9 @@ from . import binance_constants as CONSTANTS
 __all__ = ["BinanceAPIOrderBookDataSource"]
 
 _log = logging.getLogger(__name__)
+
+
+_EVENT_TIME = re.compile(rb'"E":\s*(\d+)')
 
 
 def _native():
@@ -98,6 +102,17 @@ class BinanceAPIOrderBookDataSource(OrderBookTrackerDataSource):
             return 0, None
         symbol = self._peek(frame)
         return kind, self._symbol_to_pair.get(symbol) if symbol else None
+
+    def event_time_ms(self, frame: bytes) -> Optional[float]:
+        i = frame.find(b'"E":', 0, 200)
+        if i < 0:
+            return None
+        j = frame.find(b",", i)
+        try:
+            return float(frame[i + 4:j if j > 0 else None].strip(b" }"))
+        except ValueError:
+            m = _EVENT_TIME.search(frame, 0, 200)
+            return float(m.group(1)) if m else None
 
     def parse_trade(self, frame: bytes, trading_pair: str) -> OrderBookTradeEvent:
         msg = orjson.loads(frame)
