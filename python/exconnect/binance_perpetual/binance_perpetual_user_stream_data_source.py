@@ -37,9 +37,22 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
         self._urls = urls
         self.keepalive_interval = float(keepalive_interval)
         self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self._keepalive_task: Optional[asyncio.Task] = None
         self.listen_key: Optional[str] = None
+        #: set while a listen key is held (Hummingbot's "listen key initialized" flag)
+        self.listen_key_initialized = asyncio.Event()
         self.subscription_count = 0
         self.keepalive_count = 0
+
+    # USR-36: the receive time is the current socket's (0 without one: the stream is not live, so
+    # the connector polls at the short interval and is not "user_stream_initialized").
+    @property
+    def last_recv_time(self) -> float:
+        return self._last_recv_time if self._ws is not None else 0.0
+
+    @last_recv_time.setter
+    def last_recv_time(self, value: float) -> None:
+        self._last_recv_time = value
 
     async def _listen_key_request(self, method: str) -> dict:
         query = f"listenKey={self.listen_key}" if method == "PUT" and self.listen_key else ""
@@ -91,9 +104,9 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     async def listen_for_user_stream(self, output: asyncio.Queue) -> None:
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
         while True:
-            keepalive: Optional[asyncio.Task] = None
             try:
                 self.listen_key = await self.get_listen_key()
+                self.listen_key_initialized.set()
                 session = await self._rest.session()
                 async with session.ws_connect(self._urls.user_stream_url(self.listen_key),
                                               heartbeat=CONSTANTS.HEARTBEAT_S, autoping=True,
@@ -102,7 +115,7 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                     self.last_recv_time = time.time()
                     self.subscription_count += 1
                     _log.info("Successfully connected to the user data stream (listenKey).")
-                    keepalive = asyncio.get_running_loop().create_task(self._keepalive_loop(ws))
+                    self._keepalive_task = asyncio.get_running_loop().create_task(self._keepalive_loop(ws))
                     backoff.reset()
                     if self.on_connected is not None:
                         self.on_connected()
@@ -128,12 +141,27 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                 _log.error("Unexpected error while listening to user stream (%s: %s). Retrying soon...",
                            type(e).__name__, text)
             finally:
-                self._ws = None
-                if keepalive is not None:
-                    keepalive.cancel()
+                await self._on_user_stream_interruption()
             await asyncio.sleep(backoff.next_delay())
 
+    async def _on_user_stream_interruption(self) -> None:
+        """The session ended (closed, failed, expired or cancelled): its keepalive stops and its
+        socket is closed and forgotten; the next session takes a new key."""
+        task, self._keepalive_task = self._keepalive_task, None
+        if task is not None:
+            task.cancel()
+        ws, self._ws = self._ws, None
+        if ws is not None and not ws.closed:
+            await ws.close()
+
     async def stop(self) -> None:
-        ws = self._ws
+        """USR-36: cancel the keepalive, forget the listen key ("initialized" cleared), close and
+        forget the socket."""
+        task, self._keepalive_task = self._keepalive_task, None
+        if task is not None:
+            task.cancel()
+        self.listen_key = None
+        self.listen_key_initialized.clear()
+        ws, self._ws = self._ws, None
         if ws is not None and not ws.closed:
             await ws.close()
