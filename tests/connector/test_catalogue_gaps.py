@@ -109,7 +109,8 @@ def test_poll_cadence_short_when_user_stream_silent_long_otherwise(sim, tmp_path
     assert notifier.is_set()
     notifier.clear()
     import time
-    source.last_recv_time = time.time()                 # a private message just arrived
+    source._ws = object()                               # a socket (last_recv_time is 0 without one)
+    source.last_recv_time = time.time()                 # a private message just arrived on it
     conn.tick(1010.0)
     assert not notifier.is_set()
     conn.tick(1080.0)

@@ -4,6 +4,11 @@ The legacy listenKey endpoints are gone on real Binance (2026-02-20). Events arr
 ``{"subscriptionId": n, "event": {...}}``; request answers (``id`` + ``status``) are not events.
 ``eventStreamTerminated`` or any socket loss leads to a reconnect with back-off, and every
 (re)subscription calls ``on_connected`` so the connector reconciles what it may have missed.
+
+State: ``last_recv_time`` is 0 while there is no socket, else the time of the socket's last frame
+(or of its subscription); ``is_subscribed`` is the "initialized" flag. An interruption (socket
+lost, error, stream terminated, cancellation) closes and forgets the socket; ``stop`` also cancels
+the listening task.
 """
 from __future__ import annotations
 
@@ -30,13 +35,30 @@ _log = logging.getLogger(__name__)
 class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
     def __init__(self, auth: BinanceAuth, rest: RestClient, urls: CONSTANTS.BinanceUrls,
                  resync_time: Optional[Callable[[], Awaitable[None]]] = None) -> None:
+        self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self._last_recv = 0.0
         super().__init__()
         self._auth = auth
         self._rest = rest
         self._urls = urls
         self._resync_time = resync_time
-        self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
+        self._subscribed = False
+        self._listen_task: Optional[asyncio.Task] = None
         self.subscription_count = 0
+
+    @property
+    def last_recv_time(self) -> float:
+        """0 without a socket, else time.time() of the socket's last frame (or subscription)."""
+        return self._last_recv if self._ws is not None else 0.0
+
+    @last_recv_time.setter
+    def last_recv_time(self, value: float) -> None:
+        self._last_recv = value
+
+    @property
+    def is_subscribed(self) -> bool:
+        """Subscribed to the user data stream on the current socket."""
+        return self._subscribed and self._ws is not None
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         request_id = str(uuid.uuid4())
@@ -55,53 +77,77 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
                 await self._resync_time()
             raise IOError(f"Error subscribing to the user data stream: {error}")
         self.last_recv_time = time.time()
+        self._subscribed = True
         self.subscription_count += 1
         _log.info("Successfully subscribed to user data stream via WebSocket API")
 
     async def listen_for_user_stream(self, output: asyncio.Queue) -> None:
+        self._listen_task = asyncio.current_task()
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
         while True:
+            ws: Optional[aiohttp.ClientWebSocketResponse] = None
             try:
                 session = await self._rest.session()
                 await self._rest.throttler.acquire(CONSTANTS.WS_API_PATH)
-                async with session.ws_connect(self._urls.api_url, heartbeat=CONSTANTS.HEARTBEAT_S,
-                                              autoping=True, max_msg_size=0) as ws:
-                    self._ws = ws
-                    await self._subscribe(ws)
-                    backoff.reset()
-                    if self.on_connected is not None:
-                        self.on_connected()
-                    async for msg in ws:
-                        if msg.type != aiohttp.WSMsgType.TEXT:
-                            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                            aiohttp.WSMsgType.ERROR):
-                                break
-                            continue
-                        self.last_recv_time = time.time()
-                        if not msg.data:
-                            continue
-                        data = orjson.loads(msg.data)
-                        if not isinstance(data, dict) or not data:
-                            continue
-                        if "id" in data and "status" in data:
-                            continue                       # an answer to a request, not an event
-                        event = data.get("event", data)
-                        if not isinstance(event, dict) or not event:
-                            continue
-                        if event.get("e") == "eventStreamTerminated":
-                            _log.warning("User data stream terminated by the exchange; resubscribing.")
+                ws = await session.ws_connect(self._urls.api_url, heartbeat=CONSTANTS.HEARTBEAT_S,
+                                              autoping=True, max_msg_size=0)
+                self._last_recv = 0.0
+                self._ws = ws
+                await self._subscribe(ws)
+                backoff.reset()
+                if self.on_connected is not None:
+                    self.on_connected()
+                async for msg in ws:
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                        aiohttp.WSMsgType.ERROR):
                             break
-                        output.put_nowait(event)
+                        continue
+                    self.last_recv_time = time.time()
+                    if not msg.data:
+                        continue
+                    data = orjson.loads(msg.data)
+                    if not isinstance(data, dict) or not data:
+                        continue
+                    if "id" in data and "status" in data:
+                        continue                       # an answer to a request, not an event
+                    event = data.get("event", data)
+                    if not isinstance(event, dict) or not event:
+                        continue
+                    if event.get("e") == "eventStreamTerminated":
+                        _log.warning("User data stream terminated by the exchange; resubscribing.")
+                        break
+                    output.put_nowait(event)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
                 _log.error("Unexpected error while listening to user stream (%s: %s). Retrying soon...",
                            type(e).__name__, e)
             finally:
-                self._ws = None
+                await self._on_user_stream_interruption(ws)
             await asyncio.sleep(backoff.next_delay())
 
+    async def _on_user_stream_interruption(self, ws: Optional[aiohttp.ClientWebSocketResponse]) -> None:
+        """The socket is done for (lost, failed, terminated or cancelled): forget and close it."""
+        if ws is None or self._ws is ws:
+            self._ws = None
+            self._subscribed = False
+            self._last_recv = 0.0
+        if ws is not None and not ws.closed:
+            await ws.close()
+
     async def stop(self) -> None:
+        """Cancel the listening task, clear the subscribed state, close and forget the socket."""
+        task, self._listen_task = self._listen_task, None
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
         ws = self._ws
+        self._ws = None
+        self._subscribed = False
+        self._last_recv = 0.0
         if ws is not None and not ws.closed:
             await ws.close()
