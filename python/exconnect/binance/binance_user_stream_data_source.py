@@ -21,6 +21,7 @@ from typing import Awaitable, Callable, Optional
 import aiohttp
 import orjson
 
+from exconnect.connector.tasks import cancel_and_wait
 from exconnect.connector.user_stream_tracker import UserStreamTrackerDataSource
 from exconnect.connector.web import ReconnectBackoff, RestClient
 
@@ -139,12 +140,7 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
     async def stop(self) -> None:
         """Cancel the listening task, clear the subscribed state, close and forget the socket."""
         task, self._listen_task = self._listen_task, None
-        if task is not None and task is not asyncio.current_task() and not task.done():
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([task])
         ws = self._ws
         self._ws = None
         self._subscribed = False

@@ -29,6 +29,7 @@ from exconnect.types import (CancellationResult, DeductedFromReturnsTradeFee, Li
 from .order_book_tracker import OrderBookTracker
 from .order_tracker import ClientOrderTracker
 from .persistence import ConnectorStore
+from .tasks import cancel_and_wait
 from .throttler import AsyncThrottler
 from .time_sync import TimeSynchronizer
 from .user_stream_tracker import UserStreamTracker
@@ -888,13 +889,7 @@ class ExchangeBase(PubSub):
 
     async def stop_network(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(tasks)
         await self._order_book_tracker.stop()
         if self._user_stream_tracker is not None:
             await self._user_stream_tracker.stop()
@@ -945,13 +940,7 @@ class ExchangeBase(PubSub):
         """Stop everything and release the HTTP session and the database."""
         await self.stop_network()
         side, self._side_tasks = self._side_tasks, set()
-        for t in side:
-            t.cancel()
-        for t in side:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait(side)
         await self._rest.close()
         if self._store is not None:
             self._store.close()

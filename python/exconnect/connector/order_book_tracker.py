@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
+from .tasks import cancel_and_wait
 from .web import ReconnectBackoff
 
 __all__ = ["OrderBookTrackerDataSource", "OrderBookTracker", "DIFF", "TRADE"]
@@ -303,14 +304,7 @@ class OrderBookTracker:
                 self.data_source.listen_for_subscriptions(self._trading_pairs, self._on_frame, self._on_connected))
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._listen_task, *self._resync_tasks.values()) if t is not None]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([self._listen_task, *self._resync_tasks.values()])
         self._listen_task = None
         self._resync_tasks.clear()
 

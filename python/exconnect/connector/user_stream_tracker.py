@@ -6,6 +6,8 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Callable, Optional
 
+from .tasks import cancel_and_wait
+
 __all__ = ["UserStreamTrackerDataSource", "UserStreamTracker"]
 
 _log = logging.getLogger(__name__)
@@ -43,9 +45,4 @@ class UserStreamTracker:
     async def stop(self) -> None:
         await self.data_source.stop()
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([task])
