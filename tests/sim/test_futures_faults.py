@@ -229,3 +229,19 @@ async def test_futures_listen_key_errors_use_futures_wording(env):
         sim.spot.user_streams.keepalive("gone")
     assert e.value.msg == "This listenKey does not exist."
     await ws.close()
+
+
+async def test_rest_fault_restricted_to_one_method(env):
+    sim, c = env
+    await c.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+               quantity="0.010", price="50000", newClientOrderId="m-1")
+    sim.faults.rest_fault_path = "/fapi/v1/order"
+    sim.faults.rest_fault_method = "DELETE"
+    sim.faults.rest_errors_next(1, status=400, code=-2011, msg="Unknown order sent.")
+    # a GET on the same path does not take the fault ...
+    assert (await c.ok("GET", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="m-1"))["status"] == "NEW"
+    # ... the DELETE does, once
+    assert await c.err("DELETE", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="m-1") == -2011
+    assert (await c.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", origClientOrderId="m-1"))["status"] == "CANCELED"
+    sim.faults.clear()
+    assert sim.faults.rest_fault_method == ""

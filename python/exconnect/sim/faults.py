@@ -4,7 +4,8 @@
 probabilities drawn from a RNG seeded with the config seed (so a run is reproducible); the
 ``*_next(n)`` methods are deterministic one-shots for tests ("the next 2 REST calls time out").
 
-REST faults apply to every REST path containing ``rest_fault_path`` (default: all paths).
+REST faults apply to every REST path containing ``rest_fault_path`` (default: all paths) and, if
+``rest_fault_method`` is set, only to requests of that HTTP method.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class FaultInjector:
         self.rest_error_status = 503
         self.rest_error_body = {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}
         self.rest_fault_path = ""
+        #: restrict REST faults to this HTTP method ("" = any), e.g. "DELETE" for cancels only
+        self.rest_fault_method = ""
         self.clock_skew_ms = cfg.clock_skew_ms
         #: futures leverage changes are answered 200 with this leverage and not applied (None = off)
         self.leverage_answer = cfg.leverage_answer
@@ -116,9 +119,11 @@ class FaultInjector:
         """The next ``n`` order placements are executed but answered 503 'Unknown error...'."""
         self._order_503_next += n
 
-    def rest_fault(self, path: str) -> str | None:
+    def rest_fault(self, path: str, method: str = "") -> str | None:
         """Called per REST request: None, "timeout" or "error"."""
         if self.rest_fault_path and self.rest_fault_path not in path:
+            return None
+        if self.rest_fault_method and method and self.rest_fault_method.upper() != method.upper():
             return None
         if self._rest_timeouts_next:
             self._rest_timeouts_next -= 1
@@ -217,6 +222,7 @@ class FaultInjector:
         self.duplicate_user_events_rate = 0.0
         self.reorder_user_events = False
         self.rest_fault_path = ""
+        self.rest_fault_method = ""
         self.clock_skew_ms = 0
         self.leverage_answer = None
         self._leverage_answer_next.clear()

@@ -147,7 +147,7 @@ class RestApi:
                      "query": raw_query.decode("latin-1"), "body": raw_body.decode("latin-1"),
                      "api_key": request.headers.get("X-MBX-APIKEY"), "headers": dict(request.headers)}
             sim.request_log.append(entry)
-            fault = sim.faults.rest_fault(request.path)
+            fault = sim.faults.rest_fault(request.path, request.method)
             if fault == "timeout":
                 await sim.stopping.wait()      # never answer (until the simulator stops)
                 return json_response(errors.unknown().body(), 503)
