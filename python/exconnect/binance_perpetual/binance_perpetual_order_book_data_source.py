@@ -85,58 +85,49 @@ class BinancePerpetualAPIOrderBookDataSource(BinanceAPIOrderBookDataSource):
         s = symbol.lower()
         return [f"{s}@depth@100ms"], [f"{s}@aggTrade", f"{s}@markPrice@1s"]
 
-    def _open_sockets(self, action: str, trading_pair: str):
+    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        """OB-23: one SUBSCRIBE on /public (depth), two on /market (aggTrade, markPrice)."""
+        symbol = trading_pair.replace("-", "")
+        depth, market = self._streams(symbol)
+        self._symbol_to_pair[symbol] = trading_pair       # route its frames from the first one
+        if await self._send_control(trading_pair, "subscribe to", "Subscribed to", "SUBSCRIBE",
+                                    [depth], [[stream] for stream in market]):
+            return True
+        self._symbol_to_pair.pop(symbol, None)
+        return False
+
+    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        """One UNSUBSCRIBE per socket; frames of the pair are ignored from now on."""
+        symbol = trading_pair.replace("-", "")
+        depth, market = self._streams(symbol)
+        if not await self._send_control(trading_pair, "unsubscribe from", "Unsubscribed from", "UNSUBSCRIBE",
+                                        [depth], [market]):
+            return False
+        self._symbol_to_pair.pop(symbol, None)
+        return True
+
+    async def _send_control(self, trading_pair: str, action: str, done: str, method: str,
+                            public_frames: List[List[str]], market_frames: List[List[str]]) -> bool:
+        """Send ``method`` frames (one per params list) on both routed sockets. False with a WARNING
+        if either socket is not connected, with an ERROR if sending fails; cancellation propagates."""
         public, market = self._public_ws, self._market_ws
         if public is None or public.closed or market is None or market.closed:
             _log.warning("Cannot %s %s: the public and market WebSockets are not both connected",
                          action, trading_pair)
-            return None
-        return public, market
-
-    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
-        """OB-23: one SUBSCRIBE on /public (depth), two on /market (aggTrade, markPrice)."""
-        sockets = self._open_sockets("subscribe to", trading_pair)
-        if sockets is None:
             return False
-        public, market = sockets
-        symbol = trading_pair.replace("-", "")
-        depth, market_streams = self._streams(symbol)
-        self._symbol_to_pair[symbol] = trading_pair       # route its frames from the first one
         try:
-            await public.send_str(self._control("SUBSCRIBE", depth))
-            for stream in market_streams:
-                await market.send_str(self._control("SUBSCRIBE", [stream]))
+            for ws, frames in ((public, public_frames), (market, market_frames)):
+                for params in frames:
+                    await ws.send_str(orjson.dumps({"method": method, "id": self._request_id(),
+                                                    "params": params}).decode())
         except asyncio.CancelledError:
             raise
         except Exception:
-            _log.exception("Error subscribing to %s", trading_pair)
-            self._symbol_to_pair.pop(symbol, None)
+            _log.exception("Error %s %s", "subscribing to" if method == "SUBSCRIBE" else "unsubscribing from",
+                           trading_pair)
             return False
-        _log.info("Subscribed to %s order book, trade and funding info channels", trading_pair)
+        _log.info("%s %s order book, trade and funding info channels", done, trading_pair)
         return True
-
-    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
-        """One UNSUBSCRIBE per socket; frames of the pair are ignored from now on either way."""
-        sockets = self._open_sockets("unsubscribe from", trading_pair)
-        if sockets is None:
-            return False
-        public, market = sockets
-        symbol = trading_pair.replace("-", "")
-        depth, market_streams = self._streams(symbol)
-        try:
-            await public.send_str(self._control("UNSUBSCRIBE", depth))
-            await market.send_str(self._control("UNSUBSCRIBE", market_streams))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _log.exception("Error unsubscribing from %s", trading_pair)
-            return False
-        self._symbol_to_pair.pop(symbol, None)
-        _log.info("Unsubscribed from %s order book, trade and funding info channels", trading_pair)
-        return True
-
-    def _control(self, method: str, params: List[str]) -> str:
-        return orjson.dumps({"method": method, "id": self._request_id(), "params": params}).decode()
 
     # --------------------------------------------------------------------- sockets
     async def listen_for_subscriptions(self, trading_pairs: List[str], on_frame: Callable[[bytes], None],

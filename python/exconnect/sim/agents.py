@@ -13,11 +13,11 @@ Same seed → same initial books and the same sequence of agent decisions.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 
 from . import money
+from .clock import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class MarketAgents:
         self.cfg = cfg
         self.rng = rng
         self.state: dict[str, _SymbolState] = {}
-        self._task: asyncio.Task | None = None
+        self._timer = Periodic(STEP_S, lambda: self.step(STEP_S), "market agents step", log)
         self.actions = 0
 
     # -- seeding ---------------------------------------------------------------------------------
@@ -86,24 +86,10 @@ class MarketAgents:
 
     # -- activity --------------------------------------------------------------------------------
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._timer.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(STEP_S)
-            try:
-                self.step(STEP_S)
-            except Exception:
-                log.exception("market agents step failed")
+        await self._timer.stop()
 
     def step(self, dt: float) -> None:
         """Advance the market by ``dt`` seconds (also callable directly for deterministic tests)."""

@@ -16,17 +16,11 @@ percent-encoded) unless the session is logged on. Not simulated: algo orders.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
-
-import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from . import auth, errors
-from .rest import RestCall
-from .stream_hub import WsConnection
+from .ws_api import rest_call, serve_ws_api, signed_key, weight_rate_limits
 
-log = logging.getLogger(__name__)
 WEIGHT = 1
 
 
@@ -47,15 +41,7 @@ def install(venue, routes) -> None:
     public_methods = {"depth": routes.depth, "ticker.price": routes.ticker_price, "ticker.book": routes.book_ticker}
 
     def rate_limits(ip: str) -> list:
-        return [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                 "limit": limiter.cfg.weight_per_minute, "count": limiter.used_weight(ip)}]
-
-    def text(v) -> str:
-        return ("true" if v else "false") if isinstance(v, bool) else str(v)
-
-    def verify(params: dict) -> auth.ApiKey:
-        # JSON booleans are signed as "true"/"false" (as clients print them), not Python's "True"
-        return auth.verify_ws(sim.keys, {k: text(v) for k, v in params.items()}, clock)
+        return weight_rate_limits(limiter, ip)
 
     class Session:
         key: auth.ApiKey | None = None
@@ -67,7 +53,7 @@ def install(venue, routes) -> None:
         if method == "time":
             return {"serverTime": clock.now_ms()}
         if method == "session.logon":
-            session.key = verify(params)
+            session.key = auth.verify_ws(sim.keys, params, clock)
             session.since = clock.now_ms()
             method = "session.status"
         if method == "session.status":
@@ -91,64 +77,16 @@ def install(venue, routes) -> None:
             users.close_listen_key(lk, key.account_id)
             return {}
         handler = public_methods.get(method)
-        call = RestCall(request, {k: text(v) for k, v in params.items() if v is not None}, ip, clock.now_ms())
+        call = rest_call(request, params, ip, clock)
         if handler is None:
             handler = signed_methods.get(method)
             if handler is None:
                 raise errors.BinanceError(-1020, f"Unsupported method '{method}'.")
-            if "signature" in params:
-                call.key = verify(params)
-            elif session.key is not None:
-                auth.check_timestamp({k: text(params[k]) for k in ("timestamp", "recvWindow") if k in params}, clock)
-                call.key = session.key
-            else:
-                raise errors.mandatory("apiKey")
-            if method == "order.place":
-                limiter.charge_order(call.key.account_id)
+            call.key = signed_key(sim, limiter, method, params, session.key)
         return await handler(call)
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
-        await ws.prepare(request)
-        conn = WsConnection(ws, request, combined=False, kind="api")
-        conn.start()
-        venue.hub.register(conn)
-        session = Session()
-        ip = request.remote or "?"
-        lifetime = asyncio.get_running_loop().call_later(
-            sim.config.ws_lifetime_s, lambda: asyncio.ensure_future(conn.close(1000, b"connection lifetime reached")))
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
-                        break
-                    continue
-                rid = None
-                try:
-                    try:
-                        req = orjson.loads(msg.data)
-                    except orjson.JSONDecodeError:
-                        raise errors.BinanceError(-1100, "Malformed request: invalid JSON.")
-                    if not isinstance(req, dict):
-                        raise errors.BinanceError(-1100, "Malformed request: expected a JSON object.")
-                    rid = req.get("id")
-                    method = req.get("method")
-                    params = req.get("params") or {}
-                    if not isinstance(method, str) or not method:
-                        raise errors.mandatory("method")
-                    if not isinstance(params, dict):
-                        raise errors.BinanceError(-1100, "Malformed request: 'params' must be an object.")
-                    limiter.charge(ip, WEIGHT)
-                    result = await run(session, method, params, request, ip)
-                    conn.send_json({"id": rid, "status": 200, "result": result, "rateLimits": rate_limits(ip)})
-                except errors.BinanceError as exc:
-                    conn.send_json({"id": rid, "status": exc.status, "error": exc.body(), "rateLimits": rate_limits(ip)})
-                except Exception:
-                    log.exception("ws-fapi request failed")
-                    conn.send_json({"id": rid, "status": 500, "error": errors.unknown().body()})
-        finally:
-            lifetime.cancel()
-            venue.hub.unregister(conn)
-        return ws
+        return await serve_ws_api(request, sim, venue.hub, limiter, WEIGHT, lambda conn: Session(), run,
+                                  rate_limits)
 
     sim.futures_app.router.add_get("/ws-fapi/v1", handler)

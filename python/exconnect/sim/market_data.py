@@ -13,7 +13,6 @@ batch away, so subscribers see a sequence gap exactly like a lost message.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import orjson
@@ -21,6 +20,7 @@ from collections import deque
 from typing import Callable
 
 from . import money
+from .clock import Periodic
 from .matching_engine import Book, Fill
 
 log = logging.getLogger(__name__)
@@ -109,29 +109,18 @@ class MarketDataPublisher:
         self._gaps: set[str] = set()
         self._top: dict[str, tuple] = {}
         self._ticks = 0
-        self._task: asyncio.Task | None = None
+        self._timer: Periodic | None = None
         self.depth_events = 0
         self._names = {s: s.lower() for s in books}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._timer = Periodic(self.tick_ms / 1000, self.tick, "market data tick", log)
+        self._timer.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick_ms / 1000)
-            try:
-                self.tick()
-            except Exception:
-                log.exception("market data tick failed")
+        if self._timer is not None:
+            await self._timer.stop()
 
     def inject_gap(self, symbol: str) -> None:
         self._gaps.add(symbol)

@@ -47,8 +47,7 @@ def add_routes(sim, venue) -> None:
     us = venue.user_streams
 
     def rate_limits(ip: str) -> list:
-        return [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                 "limit": limiter.cfg.weight_per_minute, "count": limiter.used_weight(ip)}]
+        return weight_rate_limits(limiter, ip)
 
     def subscribe(s: _Session, account_id: int) -> dict:
         if account_id in s.subs.values():
@@ -113,76 +112,112 @@ def add_routes(sim, venue) -> None:
             return {}
         raise errors.BinanceError(-1020, f"Unsupported method '{method}'.")
 
-    def _text(v) -> str:
-        return ("true" if v else "false") if isinstance(v, bool) else str(v)
-
     async def call_rest_method(s: _Session, method: str, params: dict, request, ip: str):
         """Trading/market-data methods reuse the REST handlers (same validation, same answers)."""
         handler, signed = venue.ws_api_methods[method]
-        call = RestCall(request, {k: _text(v) for k, v in params.items() if v is not None}, ip, clock.now_ms())
+        call = rest_call(request, params, ip, clock)
         if signed:
-            if "signature" in params:
-                call.key = auth.verify_ws(sim.keys, params, clock)
-            elif s.key is not None:
-                check = {k: _text(params[k]) for k in ("timestamp", "recvWindow") if k in params}
-                auth.check_timestamp(check, clock)
-                call.key = s.key
-            else:
-                raise errors.mandatory("apiKey")
-            if method == "order.place":
-                limiter.charge_order(call.key.account_id)
+            call.key = signed_key(sim, limiter, method, params, s.key)
         return await handler(call)
 
+    async def run(s: _Session, method: str, params: dict, request, ip: str):
+        if method.startswith("v3/"):
+            method = method[3:]
+        if method in venue.ws_api_methods:
+            return await call_rest_method(s, method, params, request, ip)
+        return dispatch(s, method, params)
+
     async def handler(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
-        await ws.prepare(request)
-        conn = WsConnection(ws, request, combined=False, kind="api")
-        conn.start()
-        venue.hub.register(conn)
-        s = _Session(conn, clock.now_ms())
-        ip = request.remote or "?"
-        lifetime = asyncio.get_running_loop().call_later(
-            sim.config.ws_lifetime_s, lambda: asyncio.ensure_future(conn.close(1000, b"connection lifetime reached")))
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
-                        break
-                    continue
-                rid = None
-                sim.ws_log.append({"time": clock.now_ms(), "path": request.path, "data": msg.data})
-                try:
-                    try:
-                        req = orjson.loads(msg.data)
-                    except orjson.JSONDecodeError:
-                        raise errors.BinanceError(-1100, "Malformed request: invalid JSON.")
-                    if not isinstance(req, dict):
-                        raise errors.BinanceError(-1100, "Malformed request: expected a JSON object.")
-                    rid = req.get("id")
-                    method = req.get("method")
-                    params = req.get("params") or {}
-                    if not isinstance(method, str) or not method:
-                        raise errors.mandatory("method")
-                    if not isinstance(params, dict):
-                        raise errors.BinanceError(-1100, "Malformed request: 'params' must be an object.")
-                    limiter.charge(ip, WEIGHT)
-                    if method.startswith("v3/"):
-                        method = method[3:]
-                    if method in venue.ws_api_methods:
-                        result = await call_rest_method(s, method, params, request, ip)
-                    else:
-                        result = dispatch(s, method, params)
-                    conn.send_json({"id": rid, "status": 200, "result": result, "rateLimits": rate_limits(ip)})
-                except errors.BinanceError as exc:
-                    conn.send_json({"id": rid, "status": exc.status, "error": exc.body(),
-                                    "rateLimits": rate_limits(ip)})
-                except Exception:
-                    log.exception("ws-api request failed")
-                    conn.send_json({"id": rid, "status": 500, "error": errors.unknown().body()})
-        finally:
-            lifetime.cancel()
-            us.remove_api_subscription(conn)
-            venue.hub.unregister(conn)
-        return ws
+        return await serve_ws_api(
+            request, sim, venue.hub, limiter, WEIGHT, lambda conn: _Session(conn, clock.now_ms()), run,
+            rate_limits, on_close=us.remove_api_subscription)
 
     sim.spot_app.router.add_get("/ws-api/v3", handler)
+
+
+async def serve_ws_api(request: web.Request, sim, hub, limiter, weight: int, new_session, run, rate_limits,
+                       on_close=None) -> web.StreamResponse:
+    """One WebSocket-API connection (spot ``/ws-api/v3`` and futures ``/ws-fapi/v1``): every text
+    frame is logged (``sim.ws_log``), parsed as ``{"id", "method", "params"}`` (-1100 / mandatory
+    ``method`` otherwise), charged ``weight`` and answered with ``await run(session, method, params,
+    request, ip)`` as ``{"id", "status": 200, "result", "rateLimits"}``, or the BinanceError it
+    raises as ``{"id", "status", "error", "rateLimits"}``; anything else is -1000/500 and logged.
+    ``new_session(conn)`` makes the per-connection state; ``on_close(conn)`` runs at the end."""
+    clock = sim.clock
+    ws = web.WebSocketResponse(heartbeat=sim.config.ws_ping_interval_s, max_msg_size=1 << 20)
+    await ws.prepare(request)
+    conn = WsConnection(ws, request, combined=False, kind="api")
+    conn.start()
+    hub.register(conn)
+    session = new_session(conn)
+    ip = request.remote or "?"
+    lifetime = asyncio.get_running_loop().call_later(
+        sim.config.ws_lifetime_s, lambda: asyncio.ensure_future(conn.close(1000, b"connection lifetime reached")))
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                    break
+                continue
+            rid = None
+            sim.ws_log.append({"time": clock.now_ms(), "path": request.path, "data": msg.data})
+            try:
+                try:
+                    req = orjson.loads(msg.data)
+                except orjson.JSONDecodeError:
+                    raise errors.BinanceError(-1100, "Malformed request: invalid JSON.")
+                if not isinstance(req, dict):
+                    raise errors.BinanceError(-1100, "Malformed request: expected a JSON object.")
+                rid = req.get("id")
+                method = req.get("method")
+                params = req.get("params") or {}
+                if not isinstance(method, str) or not method:
+                    raise errors.mandatory("method")
+                if not isinstance(params, dict):
+                    raise errors.BinanceError(-1100, "Malformed request: 'params' must be an object.")
+                limiter.charge(ip, weight)
+                result = await run(session, method, params, request, ip)
+                conn.send_json({"id": rid, "status": 200, "result": result, "rateLimits": rate_limits(ip)})
+            except errors.BinanceError as exc:
+                conn.send_json({"id": rid, "status": exc.status, "error": exc.body(), "rateLimits": rate_limits(ip)})
+            except Exception:
+                log.exception("ws-api request failed (%s)", request.path)
+                conn.send_json({"id": rid, "status": 500, "error": errors.unknown().body()})
+    finally:
+        lifetime.cancel()
+        if on_close is not None:
+            on_close(conn)
+        hub.unregister(conn)
+    return ws
+
+
+def weight_rate_limits(limiter, ip: str) -> list:
+    """The ``rateLimits`` of a WebSocket-API answer: the IP's request weight this minute."""
+    return [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+             "limit": limiter.cfg.weight_per_minute, "count": limiter.used_weight(ip)}]
+
+
+def ws_param_text(v) -> str:
+    """A JSON parameter as REST text (booleans as clients print them: "true"/"false")."""
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def rest_call(request, params: dict, ip: str, clock) -> RestCall:
+    """A WebSocket-API call as the REST handlers take it."""
+    return RestCall(request, {k: ws_param_text(v) for k, v in params.items() if v is not None}, ip, clock.now_ms())
+
+
+def signed_key(sim, limiter, method: str, params: dict, session_key):
+    """The account of a signed WebSocket-API call: its own signature, else the logged-on session
+    (timestamp/recvWindow still checked), else -1102 apiKey; ``order.place`` counts an order."""
+    if "signature" in params:
+        key = auth.verify_ws(sim.keys, params, sim.clock)
+    elif session_key is not None:
+        auth.check_timestamp({k: ws_param_text(params[k]) for k in ("timestamp", "recvWindow") if k in params},
+                             sim.clock)
+        key = session_key
+    else:
+        raise errors.mandatory("apiKey")
+    if method == "order.place":
+        limiter.charge_order(key.account_id)
+    return key
