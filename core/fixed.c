@@ -1,6 +1,7 @@
 /* fixed.c — see fixed.h.  Parsing keeps a run of pending zeros so that long
  * inputs such as "1.00000000000000000000" never overflow the accumulator. */
 #include "fixed.h"
+#include "numtext.h"
 
 #include <limits.h>
 
@@ -103,21 +104,8 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out) {
         }
     }
     if (ndigits == 0) return FX_ERR_SYNTAX;
-    long exp10 = 0;
-    if (i < len) {
-        if (s[i] != 'e' && s[i] != 'E') return FX_ERR_SYNTAX;
-        i++;
-        int eneg = 0, edigits = 0;
-        if (i < len && (s[i] == '-' || s[i] == '+')) { eneg = (s[i] == '-'); i++; }
-        for (; i < len; i++) {
-            char c = s[i];
-            if (c < '0' || c > '9') return FX_ERR_SYNTAX;
-            edigits++;
-            if (exp10 <= exp_clamp(len)) exp10 = exp10 * 10 + (c - '0');
-        }
-        if (edigits == 0) return FX_ERR_SYNTAX;
-        if (eneg) exp10 = -exp10;
-    }
+    long exp10;
+    if (!nt_exponent_tail(s, i, len, exp_clamp(len), &exp10)) return FX_ERR_SYNTAX;
     if (mant == 0 && !overflow) { *out = 0; return FX_OK; }
     /* value = mant * 10^(zeros + exp10 - frac), wanted value * 10^scale */
     long k = zeros + exp10 - frac + scale;
@@ -239,21 +227,8 @@ int fx_parse_round(const char *s, size_t len, int scale, int mode, int64_t *out)
     }
     size_t mend = i;
     if (ndigits == 0) return FX_ERR_SYNTAX;
-    long exp10 = 0;
-    if (i < len) {
-        if (s[i] != 'e' && s[i] != 'E') return FX_ERR_SYNTAX;
-        i++;
-        int eneg = 0, edigits = 0;
-        if (i < len && (s[i] == '-' || s[i] == '+')) { eneg = (s[i] == '-'); i++; }
-        for (; i < len; i++) {
-            char c = s[i];
-            if (c < '0' || c > '9') return FX_ERR_SYNTAX;
-            edigits++;
-            if (exp10 <= exp_clamp(len)) exp10 = exp10 * 10 + (c - '0');
-        }
-        if (edigits == 0) return FX_ERR_SYNTAX;
-        if (eneg) exp10 = -exp10;
-    }
+    long exp10;
+    if (!nt_exponent_tail(s, i, len, exp_clamp(len), &exp10)) return FX_ERR_SYNTAX;
     /* Pass 2: digit number j (0-based, dot skipped) is worth 10^w at the target
      * scale, w = intdigits - 1 - j + exp10 + scale. */
     long w = intdigits - 1 + exp10 + (long)scale;

@@ -7,6 +7,7 @@
  * decimals than the scale are refused by the caller's parser, never rounded.
  */
 #include "order.h"
+#include "numtext.h"
 
 #include <string.h>
 
@@ -136,21 +137,8 @@ int ord_parse_i128(const char *s, size_t len, int scale, ord_i128 *out) {
         }
     }
     if (ndigits == 0) return ORD_ERR_ARG;
-    long exp10 = 0;
-    if (i < len) {
-        if (s[i] != 'e' && s[i] != 'E') return ORD_ERR_ARG;
-        i++;
-        int eneg = 0, edigits = 0;
-        if (i < len && (s[i] == '-' || s[i] == '+')) { eneg = (s[i] == '-'); i++; }
-        for (; i < len; i++) {
-            char c = s[i];
-            if (c < '0' || c > '9') return ORD_ERR_ARG;
-            edigits++;
-            if (exp10 < 100000) exp10 = exp10 * 10 + (c - '0');
-        }
-        if (edigits == 0) return ORD_ERR_ARG;
-        if (eneg) exp10 = -exp10;
-    }
+    long exp10;
+    if (!nt_exponent_tail(s, i, len, 99999, &exp10)) return ORD_ERR_ARG; /* saturates at >= 100000 */
     if (mant == 0 && !overflow) { *out = 0; return ORD_CHANGED; }
     long k = zeros + exp10 - frac + scale;
     if (k < 0) return ORD_ERR_ARG; /* digits beyond the scale */
