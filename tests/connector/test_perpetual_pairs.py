@@ -128,7 +128,10 @@ async def test_remove_pair_unsubscribes_on_both_routes_and_drops_book_and_fundin
             conn.get_funding_info(ETH)
         await eventually(lambda: not any("ethusdt" in s for streams in subscriptions(perp_sim).values()
                                          for s in streams))
-        await asyncio.sleep(1.2)                    # a markPrice@1s tick later: funding info stays gone
+        # markPrice ticks keep coming for the other pair; none brings ETH's funding info back
+        seen = len(conn.event_log[MarketEvent.FundingInfo])
+        await conn.event_log.wait_for(MarketEvent.FundingInfo, seen + 2)
+        assert {e.trading_pair for e in conn.event_log[MarketEvent.FundingInfo][seen:]} == {PAIR}
         assert ETH not in conn._funding_info and conn.status_dict["funding_info"] and conn.ready
         m = len(perp_sim.ws_log)
         assert await conn.remove_trading_pair(ETH) is False     # not tracked: nothing sent
