@@ -17,8 +17,11 @@
  *    branchless binary search, whole side  ~37 ns
  *    branchless in windows of 16/128/all   ~33 ns
  *    count over the top 15, then windows of 64/all: 7% less than the row
- *      above in the same run of a C replay of the level arrays (30.3 -> 28.0)
- *      <- used; counting over the top 31 or 47 instead was 25-35% slower
+ *      above in the same run of a C replay of the level arrays (30.3 -> 28.0);
+ *      counting over the top 31 or 47 instead was 25-35% slower
+ *    ... and levels 16-63 by counting (block heads every 8, then one block of
+ *      7) instead of a 6-step binary search: 28.2 -> 27.3  <- used
+ *      (one branch-free count over all of the top 64: no better, 28.0)
  *  (profile: branch mispredictions in the search, then memmove for the deep
  *  10%, ~24% of the apply time; an inline copy loop for short shifts instead
  *  of memmove measured slower).  Inserts/deletes shift whichever part of the array is shorter, which
@@ -70,15 +73,24 @@ static inline size_t bsearch_worse(const bk_level *lv, size_t from, size_t to, i
 static inline size_t lower_pos(const bk_level *lv, size_t n, int side, int64_t p) {
     /* Two thirds of the replay's changes land within 16 levels of the top: there,
      * count the worse levels among the top 15 (independent compares, no branch, no
-     * dependent chain of loads).  Then one window of 64 levels (90% of changes are
-     * within it), then the whole side, each with a branchless binary search. */
+     * dependent chain of loads).  Then the window of 64 levels (90% of changes are
+     * within it), also by counting; then the whole side, branchless binary search. */
     if (n >= 16 && worse(side, lv[n - 16].price, p)) {
         const bk_level *t = lv + n - 15;
         size_t k = 0;
         for (int j = 0; j < 15; j++) k += worse(side, t[j].price, p);
         return n - 15 + k;
     }
-    if (n > 64 && worse(side, lv[n - 64].price, p)) return bsearch_worse(lv, n - 63, n - 15, side, p);
+    if (n > 64 && worse(side, lv[n - 64].price, p)) {
+        /* the level is in [n-63, n-16]: count the worse of the block heads n-24, n-32,
+         * .., n-64, then the worse levels inside the one block of 7 that remains */
+        size_t c = 0;
+        for (int j = 1; j <= 6; j++) c += worse(side, lv[n - 16 - 8 * j].price, p);
+        const bk_level *t = lv + (n - 16 - 8 * (7 - c)) + 1;
+        size_t k = 0;
+        for (int j = 0; j < 7; j++) k += worse(side, t[j].price, p);
+        return (size_t)(t - lv) + k;
+    }
     return bsearch_worse(lv, 0, n > 64 ? n - 63 : (n >= 16 ? n - 15 : n), side, p);
 }
 
