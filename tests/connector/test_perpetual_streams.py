@@ -25,10 +25,6 @@ def sim_book_top(sim):
     return book.best_bid()[0], book.best_ask()[0]
 
 
-def price_atoms(text):
-    return int(Decimal(text) * 10 ** 8)
-
-
 def top_levels(sim, n=50):
     bids, asks = sim.futures.engine.book(SYMBOL).depth(n)
     return ([(Decimal(p) / 10 ** 8, Decimal(q) / 10 ** 8) for p, q in bids],
@@ -55,6 +51,32 @@ async def test_pu_gap_resynchronises_book(perp, perp_sim):
     # resynchronised from a new snapshot: the lost change is back and the book equals the exchange's
     await eventually(lambda: tracker.snapshot_count > snapshots and tracker.is_in_sync(PAIR)
                      and local_levels(book) == top_levels(perp_sim))
+
+
+async def test_tracker_metrics_count_futures_diffs_gaps_and_feed_latency(perp, perp_sim):
+    """OB-31 on futures: the same metrics() export as spot, fed by pu-chained frames."""
+    tracker = perp.order_book_tracker
+    before = tracker.metrics()["pairs"][PAIR]
+    assert before["snapshots"] >= 1
+    def publish():                          # timer steps up to the slowest depth interval: one frame
+        for _ in range(10):
+            perp_sim.futures.market.tick()
+    for i in range(130):                                     # 130 book changes, one frame each
+        perp_sim.futures.external_order(SYMBOL, True, price_atoms("59000") - i * 10 ** 7, 10 ** 6)
+        publish()
+    await eventually(lambda: tracker.metrics()["pairs"][PAIR]["diffs_processed"]
+                     >= before["diffs_processed"] + 130)
+    perp_sim.faults.depth_gap(SYMBOL)
+    perp_sim.futures.external_order(SYMBOL, True, price_atoms("58000"), 10 ** 6)   # lost
+    publish()
+    perp_sim.futures.external_order(SYMBOL, True, price_atoms("58001"), 10 ** 6)   # pu != previous u
+    publish()
+    await eventually(lambda: tracker.metrics()["pairs"][PAIR]["diffs_rejected_gap"] > before["diffs_rejected_gap"])
+    await eventually(lambda: tracker.metrics()["pairs"][PAIR]["snapshots"] > before["snapshots"])
+    m = tracker.metrics()
+    assert m["latency"]["samples"] >= 1                      # futures frames carry E too
+    assert m["latency"]["min_ms"] <= m["latency"]["mean_ms"] <= m["latency"]["max_ms"]
+    assert m["global"]["diffs_processed"] == tracker.diff_count
 
 
 async def test_market_stream_drop_reconnects_and_resyncs(perp, perp_sim):
