@@ -36,11 +36,11 @@ async def test_receive_time_is_the_sockets_and_zero_without_one(perp, perp_sim):
     ds = perp.user_stream_tracker.data_source
     await eventually(lambda: ds._ws is not None)
     before = ds.last_recv_time
-    assert 0 < before <= time.time() and ds.last_recv_time == ds._last_recv_time
+    assert 0 < before <= time.time() and ds.last_recv_time == ds._last_recv
     perp_sim.futures.deposit(0, "1")                       # one frame on the socket
     await eventually(lambda: ds.last_recv_time > before)
     await ds.stop()
-    assert ds.last_recv_time == 0 and ds._last_recv_time > 0     # no socket: 0, whatever was seen
+    assert ds.last_recv_time == 0 and ds._last_recv > 0     # no socket: 0, whatever was seen
     assert perp.status_dict["user_stream_initialized"] is False
     await eventually(lambda: ds._ws is not None)           # the tracker's loop takes a new session
     assert ds.last_recv_time > 0 and perp.status_dict["user_stream_initialized"]

@@ -34,10 +34,10 @@ _log = logging.getLogger(__name__)
 
 
 class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
+    TERMINAL_EVENTS = frozenset({"eventStreamTerminated"})
+
     def __init__(self, auth: BinanceAuth, rest: RestClient, urls: CONSTANTS.BinanceUrls,
                  resync_time: Optional[Callable[[], Awaitable[None]]] = None) -> None:
-        self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
-        self._last_recv = 0.0
         super().__init__()
         self._auth = auth
         self._rest = rest
@@ -46,15 +46,6 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._subscribed = False
         self._listen_task: Optional[asyncio.Task] = None
         self.subscription_count = 0
-
-    @property
-    def last_recv_time(self) -> float:
-        """0 without a socket, else time.time() of the socket's last frame (or subscription)."""
-        return self._last_recv if self._ws is not None else 0.0
-
-    @last_recv_time.setter
-    def last_recv_time(self, value: float) -> None:
-        self._last_recv = value
 
     @property
     def is_subscribed(self) -> bool:
@@ -98,27 +89,7 @@ class BinanceAPIUserStreamDataSource(UserStreamTrackerDataSource):
                 backoff.reset()
                 if self.on_connected is not None:
                     self.on_connected()
-                async for msg in ws:
-                    if msg.type != aiohttp.WSMsgType.TEXT:
-                        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                        aiohttp.WSMsgType.ERROR):
-                            break
-                        continue
-                    self.last_recv_time = time.time()
-                    if not msg.data:
-                        continue
-                    data = orjson.loads(msg.data)
-                    if not isinstance(data, dict) or not data:
-                        continue
-                    if "id" in data and "status" in data:
-                        continue                       # an answer to a request, not an event
-                    event = data.get("event", data)
-                    if not isinstance(event, dict) or not event:
-                        continue
-                    if event.get("e") == "eventStreamTerminated":
-                        _log.warning("User data stream terminated by the exchange; resubscribing.")
-                        break
-                    output.put_nowait(event)
+                await self._pump_events(ws, output)
             except asyncio.CancelledError:
                 raise
             except Exception as e:

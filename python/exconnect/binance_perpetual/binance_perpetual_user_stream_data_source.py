@@ -15,7 +15,6 @@ import time
 from typing import Optional
 
 import aiohttp
-import orjson
 
 from exconnect.binance.binance_auth import BinanceAuth
 from exconnect.connector.user_stream_tracker import UserStreamTrackerDataSource
@@ -29,6 +28,8 @@ _log = logging.getLogger(__name__)
 
 
 class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
+    TERMINAL_EVENTS = frozenset({"listenKeyExpired"})
+
     def __init__(self, auth: BinanceAuth, rest: RestClient, urls: CONSTANTS.BinancePerpetualUrls,
                  keepalive_interval: float = CONSTANTS.LISTEN_KEY_KEEPALIVE_S) -> None:
         super().__init__()
@@ -36,23 +37,12 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
         self._rest = rest
         self._urls = urls
         self.keepalive_interval = float(keepalive_interval)
-        self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
         self._keepalive_task: Optional[asyncio.Task] = None
         self.listen_key: Optional[str] = None
         #: set while a listen key is held (Hummingbot's "listen key initialized" flag)
         self.listen_key_initialized = asyncio.Event()
         self.subscription_count = 0
         self.keepalive_count = 0
-
-    # USR-36: the receive time is the current socket's (0 without one: the stream is not live, so
-    # the connector polls at the short interval and is not "user_stream_initialized").
-    @property
-    def last_recv_time(self) -> float:
-        return self._last_recv_time if self._ws is not None else 0.0
-
-    @last_recv_time.setter
-    def last_recv_time(self, value: float) -> None:
-        self._last_recv_time = value
 
     async def _listen_key_request(self, method: str) -> dict:
         query = f"listenKey={self.listen_key}" if method == "PUT" and self.listen_key else ""
@@ -81,26 +71,6 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                 await ws.close()
                 return
 
-    @staticmethod
-    def _event_of(data: str) -> Optional[dict]:
-        """The event in one text frame (bare, or ``{"stream", "data"}``-wrapped), or None for frames
-        to skip: empty, not JSON, not an event object. A bad frame is logged and skipped — it is no
-        reason to drop the session (reconnecting would take a new key and lose events meanwhile)."""
-        if not data:
-            return None
-        try:
-            event = orjson.loads(data)
-        except orjson.JSONDecodeError as e:
-            _log.warning("Skipping a user stream frame that is not JSON (%s): %.200r", e, data)
-            return None
-        if isinstance(event, dict) and isinstance(event.get("data"), dict):
-            event = event["data"]
-        if not isinstance(event, dict) or not isinstance(event.get("e"), str):
-            if event:
-                _log.warning("Skipping a user stream frame that is not an event: %.200r", data)
-            return None
-        return event
-
     async def listen_for_user_stream(self, output: asyncio.Queue) -> None:
         backoff = ReconnectBackoff(initial=0.2, maximum=30.0)
         while True:
@@ -119,20 +89,7 @@ class BinancePerpetualUserStreamDataSource(UserStreamTrackerDataSource):
                     backoff.reset()
                     if self.on_connected is not None:
                         self.on_connected()
-                    async for msg in ws:
-                        if msg.type != aiohttp.WSMsgType.TEXT:
-                            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                            aiohttp.WSMsgType.ERROR):
-                                break
-                            continue
-                        self.last_recv_time = time.time()
-                        event = self._event_of(msg.data)
-                        if event is None:
-                            continue
-                        if event.get("e") == "listenKeyExpired":
-                            _log.warning("User stream listenKey expired; reconnecting with a new key.")
-                            break
-                        output.put_nowait(event)
+                    await self._pump_events(ws, output)
             except asyncio.CancelledError:
                 raise
             except Exception as e:

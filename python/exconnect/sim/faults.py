@@ -179,7 +179,7 @@ class FaultInjector:
     }
 
     def bad_user_frames_next(self, *frames) -> None:
-        """Deliver these frames on the listen-key user streams of the account of the next user
+        """Deliver these frames on the user streams (listen keys, WebSocket API) of the account of the next user
         event, just before that event (spot or futures, whichever emits first). A frame is raw text (sent verbatim, e.g. not JSON),
         a dict (JSON-encoded; ``"E"`` added when missing) or a name from :attr:`BAD_USER_FRAMES`."""
         for f in frames:

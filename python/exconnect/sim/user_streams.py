@@ -133,8 +133,10 @@ class UserStreams:
             now = self.clock.now_ms()
             for frame in bad:
                 if isinstance(frame, dict):
-                    frame = orjson.dumps({"E": now, **frame} if frame else frame).decode()
-                self.send_raw(account_id, frame)
+                    self.send_raw(account_id, orjson.dumps({"E": now, **frame} if frame else frame).decode(),
+                                  wrap=True)
+                else:
+                    self.send_raw(account_id, frame)
         if _is_trade(event) and self.faults.strip_user_fee():
             event = _without_fee(event)
         if self.faults.reorder_user_event() and self._held is None:
@@ -147,13 +149,18 @@ class UserStreams:
             self._deliver(account_id, event)
         self._flush_held()
 
-    def send_raw(self, account_id: int, text: str) -> int:
-        """Send ``text`` verbatim on every listen-key stream of the account (fault injection:
-        malformed frames); returns the number of keys it went to."""
+    def send_raw(self, account_id: int, text: str, wrap: bool = False) -> int:
+        """Send ``text`` on every listen-key stream and WebSocket-API subscription of the account
+        (fault injection: malformed frames) — verbatim, or with ``wrap`` in the subscription
+        envelope on the WebSocket API, as an event would be; returns the number of streams."""
         n = 0
         for lk in self.listen_keys.values():
             if lk.account_id == account_id and self.hub.has_subscribers(lk.key):
                 self.hub.publish(lk.key, text)
+                n += 1
+        for conn, sid in tuple(self.api_subs.get(account_id, ())):
+            if not conn.closed:
+                conn.send('{"subscriptionId":' + str(sid) + ',"event":' + text + "}" if wrap else text)
                 n += 1
         return n
 
