@@ -75,6 +75,25 @@ async def test_empty_events_dropped_others_queued(source, sim):
     assert queue.empty()
 
 
+async def test_frame_shapes_queued_or_skipped(source, sim):
+    """USR-16/17/18/20 over the socket: request answers, empty frames and empty objects are not
+    queued; a bare event is queued unchanged; a wrapped one is queued unwrapped."""
+    ds = source
+    queue = asyncio.Queue()
+    await listen(ds, queue)
+    raw = sim.spot.user_streams.send_raw
+    subs = ds.subscription_count
+    raw(0, '{"id": "abc", "status": 200, "result": {}}')                      # USR-16
+    raw(0, "")                                                               # USR-20
+    raw(0, "{}")
+    raw(0, '{"subscriptionId": 0, "event": {}}')
+    raw(0, '{"e": "balanceUpdate", "E": 1, "a": "BTC", "d": "1.5", "T": 1}')  # USR-17
+    raw(0, '{"e": "outboundAccountPosition", "E": 2}', wrap=True)            # USR-18
+    assert await asyncio.wait_for(queue.get(), 5) == {"e": "balanceUpdate", "E": 1, "a": "BTC", "d": "1.5", "T": 1}
+    assert await asyncio.wait_for(queue.get(), 5) == {"e": "outboundAccountPosition", "E": 2}
+    assert queue.empty() and ds.subscription_count == subs and ds.is_subscribed
+
+
 async def test_stream_terminated_closes_the_socket_and_resubscribes(source, sim):
     ds = source
     queue = asyncio.Queue()
