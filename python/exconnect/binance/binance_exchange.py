@@ -15,13 +15,14 @@ import logging
 import os
 import time
 from decimal import Decimal
+from types import ModuleType
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlencode
 
 from exconnect.connector.exchange_base import ExchangeBase
 from exconnect.connector.web import RequestRejected, UnknownOutcomeError
-from exconnect.types import (DeductedFromReturnsTradeFee, OpenOrder, OrderState, OrderType, OrderUpdate,
-                             TokenAmount, TradeFeeSchema, TradeType, TradeUpdate)
+from exconnect.types import (OpenOrder, OrderState, OrderType, OrderUpdate, TokenAmount, TradeFee, TradeFeeSchema,
+                             TradeType, TradeUpdate)
 
 from . import binance_constants as CONSTANTS
 from .binance_auth import BinanceAuth
@@ -46,6 +47,17 @@ def _order_type_param(order_type: OrderType) -> str:
     return order_type.name      # LIMIT, LIMIT_MAKER, MARKET are Binance's names too
 
 
+class _WireConstant:
+    """A class attribute that is the constant of the same name in the class's ``WIRE_CONSTANTS`` module
+    (read on access, on the class or an instance); a plain value set on a subclass overrides it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        return getattr(owner.WIRE_CONSTANTS, self._name)
+
+
 class BinanceExchange(ExchangeBase):
     DEFAULT_FEE_SCHEMA = TradeFeeSchema(maker_percent_fee_decimal=Decimal("0.001"),
                                         taker_percent_fee_decimal=Decimal("0.001"),
@@ -53,22 +65,25 @@ class BinanceExchange(ExchangeBase):
 
     # REST paths and wire choices the shared code uses: a connector on another Binance wire (the
     # USDⓈ-M perpetual connector) overrides these instead of copying the methods that use them.
-    PING_PATH = CONSTANTS.PING_PATH
-    SERVER_TIME_PATH = CONSTANTS.SERVER_TIME_PATH
-    EXCHANGE_INFO_PATH = CONSTANTS.EXCHANGE_INFO_PATH
-    TICKER_PRICE_CHANGE_PATH = CONSTANTS.TICKER_PRICE_CHANGE_PATH
-    ORDER_PATH = CONSTANTS.ORDER_PATH
-    OPEN_ORDERS_PATH = CONSTANTS.OPEN_ORDERS_PATH
-    MY_TRADES_PATH = CONSTANTS.MY_TRADES_PATH          # the account's trades (spot myTrades)
-    ACCOUNTS_PATH = CONSTANTS.ACCOUNTS_PATH
+    # WIRE_CONSTANTS is the wire's constants module: a _WireConstant attribute is the constant of the
+    # same name there, so a subclass naming its own module states only the attributes that differ.
+    WIRE_CONSTANTS: ModuleType = CONSTANTS
+    PING_PATH = _WireConstant()
+    SERVER_TIME_PATH = _WireConstant()
+    EXCHANGE_INFO_PATH = _WireConstant()
+    TICKER_PRICE_CHANGE_PATH = _WireConstant()
+    ORDER_PATH = _WireConstant()
+    OPEN_ORDERS_PATH = _WireConstant()
+    MY_TRADES_PATH = _WireConstant()                    # the account's trades (spot myTrades)
+    ACCOUNTS_PATH = _WireConstant()
     MY_TRADES_MAKER_FIELD = "isMaker"                   # a myTrades row's maker flag
     CANCEL_TIME_FIELD = "transactTime"                  # the cancel answer's timestamp
-    ORDER_STATE = CONSTANTS.ORDER_STATE                 # order status text → OrderState
+    ORDER_STATE = _WireConstant()                       # order status text → OrderState
     ORDER_TIME_FALLBACK_FIELD = "transactTime"          # an order answer's time when updateTime is absent
     VENUE_LABEL = "Binance"                             # in error texts
-    RATE_LIMITS = CONSTANTS.RATE_LIMITS
-    UNKNOWN_OUTCOME_CODES = CONSTANTS.UNKNOWN_OUTCOME_CODES
-    MAX_ORDER_ID_LEN = CONSTANTS.MAX_ORDER_ID_LEN
+    RATE_LIMITS = _WireConstant()
+    UNKNOWN_OUTCOME_CODES = _WireConstant()
+    MAX_ORDER_ID_LEN = _WireConstant()
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -330,11 +345,12 @@ class BinanceExchange(ExchangeBase):
         return out
 
     # ------------------------------------------------------------------ parsing helpers
-    @staticmethod
-    def _fee(asset: Optional[str], amount: Any) -> DeductedFromReturnsTradeFee:
+    def _fee(self, asset: Optional[str], amount: Any) -> TradeFee:
+        """A fill's commission as this connector's fee class (see _fee_class)."""
+        fee_class = self._fee_class()
         if not asset:
-            return DeductedFromReturnsTradeFee()
-        return DeductedFromReturnsTradeFee(percent_token=asset, flat_fees=[TokenAmount(asset, Decimal(amount))])
+            return fee_class()
+        return fee_class(percent_token=asset, flat_fees=[TokenAmount(asset, Decimal(amount))])
 
     def _trade_from_my_trades_row(self, row: Dict[str, Any], order) -> TradeUpdate:
         price, qty = Decimal(row["price"]), Decimal(row["qty"])

@@ -32,7 +32,7 @@ from exconnect.connector.exchange_base import ExchangeBase
 from exconnect.connector.web import ReconnectBackoff, RequestRejected, UnknownOutcomeError
 from exconnect.events import FundingInfoUpdate, MarketEvent
 from exconnect.types import (AddedToCostTradeFee, FundingInfo, OrderState, OrderType, OrderUpdate,
-                             Position, PositionAction, PositionMode, PositionSide, TokenAmount, TradeFeeSchema,
+                             Position, PositionAction, PositionMode, PositionSide, TradeFeeSchema,
                              TradeType, TradeUpdate)
 
 from . import binance_perpetual_constants as CONSTANTS
@@ -67,23 +67,16 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
                                         taker_percent_fee_decimal=Decimal("0.0005"),
                                         buy_percent_fee_deducted_from_returns=False)
 
-    # The futures wire for the code shared with the spot connector (see BinanceExchange).
-    PING_PATH = CONSTANTS.PING_PATH
-    SERVER_TIME_PATH = CONSTANTS.SERVER_TIME_PATH
-    EXCHANGE_INFO_PATH = CONSTANTS.EXCHANGE_INFO_PATH
-    TICKER_PRICE_CHANGE_PATH = CONSTANTS.TICKER_PRICE_CHANGE_PATH
-    ORDER_PATH = CONSTANTS.ORDER_PATH
-    OPEN_ORDERS_PATH = CONSTANTS.OPEN_ORDERS_PATH
+    # The futures wire for the code shared with the spot connector (see BinanceExchange): its wire
+    # constants (PING_PATH, ORDER_PATH, ORDER_STATE, RATE_LIMITS, ...) come from this module; below,
+    # only what differs from the spot wire's names and choices.
+    WIRE_CONSTANTS = CONSTANTS
     MY_TRADES_PATH = CONSTANTS.USER_TRADES_PATH
     ACCOUNTS_PATH = CONSTANTS.ACCOUNT_PATH
     MY_TRADES_MAKER_FIELD = "maker"
     CANCEL_TIME_FIELD = "updateTime"
-    ORDER_STATE = CONSTANTS.ORDER_STATE
     ORDER_TIME_FALLBACK_FIELD = "time"
     VENUE_LABEL = "Binance futures"
-    RATE_LIMITS = CONSTANTS.RATE_LIMITS
-    UNKNOWN_OUTCOME_CODES = CONSTANTS.UNKNOWN_OUTCOME_CODES
-    MAX_ORDER_ID_LEN = CONSTANTS.MAX_ORDER_ID_LEN
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -136,12 +129,6 @@ class BinancePerpetualDerivative(AccountConfigMixin, UserStreamEventsMixin, Orde
 
     def _fee_class(self):
         return AddedToCostTradeFee
-
-    @staticmethod
-    def _fee(asset: Optional[str], amount: Any) -> AddedToCostTradeFee:
-        if not asset:
-            return AddedToCostTradeFee()
-        return AddedToCostTradeFee(percent_token=asset, flat_fees=[TokenAmount(asset, Decimal(amount))])
 
     # ------------------------------------------------------------------ derivative state
     @property
