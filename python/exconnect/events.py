@@ -70,7 +70,9 @@ class OrderBookEvent(int, Enum):
 # ---------------------------------------------------------------------------------------------
 
 @dataclass
-class BuyOrderCreatedEvent:
+class _OrderCreatedEvent:
+    """The fields of BuyOrderCreatedEvent and SellOrderCreatedEvent: separate types, as in Hummingbot
+    (neither is an instance of the other), that share this private base."""
     timestamp: float
     type: Any                      # OrderType
     trading_pair: str
@@ -84,17 +86,13 @@ class BuyOrderCreatedEvent:
 
 
 @dataclass
-class SellOrderCreatedEvent:
-    timestamp: float
-    type: Any
-    trading_pair: str
-    amount: Decimal
-    price: Decimal
-    order_id: str
-    creation_timestamp: float
-    exchange_order_id: Optional[str] = None
-    leverage: int = 1
-    position: str = "NIL"
+class BuyOrderCreatedEvent(_OrderCreatedEvent):
+    pass
+
+
+@dataclass
+class SellOrderCreatedEvent(_OrderCreatedEvent):
+    pass
 
 
 class OrderFilledEvent(NamedTuple):
@@ -113,7 +111,9 @@ class OrderFilledEvent(NamedTuple):
 
 
 @dataclass
-class BuyOrderCompletedEvent:
+class _OrderCompletedEvent:
+    """The fields of BuyOrderCompletedEvent and SellOrderCompletedEvent: separate types, as in Hummingbot
+    (neither is an instance of the other), that share this private base."""
     timestamp: float
     order_id: str
     base_asset: str
@@ -125,15 +125,13 @@ class BuyOrderCompletedEvent:
 
 
 @dataclass
-class SellOrderCompletedEvent:
-    timestamp: float
-    order_id: str
-    base_asset: str
-    quote_asset: str
-    base_asset_amount: Decimal
-    quote_asset_amount: Decimal
-    order_type: Any
-    exchange_order_id: Optional[str] = None
+class BuyOrderCompletedEvent(_OrderCompletedEvent):
+    pass
+
+
+@dataclass
+class SellOrderCompletedEvent(_OrderCompletedEvent):
+    pass
 
 
 @dataclass
