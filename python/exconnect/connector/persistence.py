@@ -10,18 +10,34 @@ microseconds per commit; pass ``synchronous="FULL"`` to also survive power loss.
 in exclusive locking mode while the connector runs (``exclusive=False`` to let other processes
 read it live).
 Only order/fill JSON is stored — never keys or secrets.
+
+**New orders go to an append-only journal first** (``<name>.sqlite.orders``): a new order must be
+durable *before* its request is sent, and that write sits on the tick-to-order path. One
+``os.write`` of a JSON line costs about 1.5 µs against about 18 µs for a sqlite commit (and far
+less than a cold commit's ~170 µs), with the same durability against a killed process (both land
+in the OS page cache; ``synchronous="FULL"`` journals with ``fsync`` too). The order reaches sqlite
+with its next state change (the exchange's answer, a fill) — then the journal is cleared once no
+order is waiting — and any order still only in the journal is moved into sqlite when the store is
+opened again. An order removed while the journal still holds it gets a tombstone line *before* its
+row is deleted, so a crash can never bring a finished order back.
 """
 from __future__ import annotations
 
 import json
-
-import orjson
+import logging
 import os
 import sqlite3
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
+
+import orjson
 
 __all__ = ["ConnectorStore"]
+
+_log = logging.getLogger(__name__)
+
+#: suffix of the new-order journal next to the sqlite file
+JOURNAL_SUFFIX = ".orders"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking_states (
@@ -72,32 +88,112 @@ class ConnectorStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        self._fsync_journal = synchronous in ("FULL", "EXTRA")
+        self._pending: Dict[str, Dict[str, Any]] = {}   # journaled, not in sqlite yet
+        self._in_journal: Set[str] = set()              # ids with a line in the journal file
+        self.journal_path = path + JOURNAL_SUFFIX
+        self._journal_fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fold_journal()
 
     @classmethod
     def in_folder(cls, folder: str, connector: str, **kw: Any) -> "ConnectorStore":
         return cls(os.path.join(folder, f"{connector}.sqlite"), connector, **kw)
 
     def close(self) -> None:
+        fd, self._journal_fd = self._journal_fd, -1
+        if fd >= 0:
+            os.close(fd)
         try:
             self._db.close()
         except sqlite3.Error:
             pass
 
+    # -- new-order journal ---------------------------------------------------------------------
+    def journal_order(self, client_order_id: str, state: Dict[str, Any]) -> None:
+        """Make a new order's first state durable with one append (see the module notes); it
+        reaches sqlite with the order's next :meth:`save_order` or at the next open."""
+        self._append({"c": client_order_id, "s": state})
+        self._pending[client_order_id] = state
+        self._in_journal.add(client_order_id)
+
+    def _append(self, record: Dict[str, Any]) -> None:
+        line = orjson.dumps(record, default=str) + b"\n"
+        if os.write(self._journal_fd, line) != len(line):     # disk full: refuse, never half-save
+            raise OSError(f"short write to {self.journal_path}")
+        if self._fsync_journal:
+            os.fsync(self._journal_fd)
+
+    def _caught_up(self, client_order_id: str) -> None:
+        """sqlite now has this pending order (or it is gone): once no journaled order waits, the
+        journal is cleared. (Lines exist only while some order is pending, so this is enough.)"""
+        self._pending.pop(client_order_id, None)
+        if not self._pending and self._in_journal:
+            os.ftruncate(self._journal_fd, 0)
+            self._in_journal.clear()
+
+    def _fold_journal(self) -> None:
+        """At open: orders that only reached the journal (the process died before their next
+        state) go into sqlite; finished ones (tombstoned) and ones sqlite already has are skipped."""
+        with open(self.journal_path, "rb") as f:
+            data = f.read()
+        if not data:
+            return
+        journaled: Dict[str, Dict[str, Any]] = {}
+        for line in data.splitlines():
+            try:
+                rec = orjson.loads(line)
+                cid = rec["c"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                _log.warning("Skipping a damaged line in %s: %.200r", self.journal_path, line)
+                continue
+            if rec.get("done"):
+                journaled.pop(cid, None)
+            elif isinstance(rec.get("s"), dict):
+                journaled[cid] = rec["s"]
+        known = self._load_rows()
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for cid, state in journaled.items():
+                if cid not in known:
+                    self._save_row(cid, state)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        os.ftruncate(self._journal_fd, 0)
+
     # -- tracking states -----------------------------------------------------------------------
-    def save_order(self, client_order_id: str, state: Dict[str, Any]) -> None:
+    def _save_row(self, client_order_id: str, state: Dict[str, Any]) -> None:
         self._db.execute(
             "INSERT INTO tracking_states (connector, client_order_id, state, updated) VALUES (?,?,?,?) "
             "ON CONFLICT(connector, client_order_id) DO UPDATE SET state=excluded.state, updated=excluded.updated",
             (self.connector, client_order_id, orjson.dumps(state, default=str).decode(), time.time()))
 
+    def save_order(self, client_order_id: str, state: Dict[str, Any]) -> None:
+        self._save_row(client_order_id, state)
+        if client_order_id in self._pending:
+            self._caught_up(client_order_id)
+
     def remove_order(self, client_order_id: str) -> None:
+        if client_order_id in self._in_journal:
+            self._append({"c": client_order_id, "done": True})  # first: a crash now cannot revive it
         self._db.execute("DELETE FROM tracking_states WHERE connector=? AND client_order_id=?",
                          (self.connector, client_order_id))
+        if client_order_id in self._pending:
+            self._caught_up(client_order_id)
 
-    def load_tracking_states(self) -> Dict[str, Dict[str, Any]]:
+    def _load_rows(self) -> Dict[str, Dict[str, Any]]:
         rows = self._db.execute("SELECT client_order_id, state FROM tracking_states WHERE connector=?",
                                 (self.connector,)).fetchall()
         return {cid: json.loads(state) for cid, state in rows}
+
+    def load_tracking_states(self) -> Dict[str, Dict[str, Any]]:
+        """Every saved order, including new ones still only in the journal."""
+        states = self._load_rows()
+        for cid, state in self._pending.items():
+            states.setdefault(cid, state)
+        return states
 
     # -- fills ---------------------------------------------------------------------------------
     def record_fill(self, trading_pair: str, trade_id: str, client_order_id: str,
@@ -122,11 +218,13 @@ class ConnectorStore:
         try:
             new = self.record_fill(**fill)
             if new and state is not None:
-                self.save_order(client_order_id, state)
+                self._save_row(client_order_id, state)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if new and state is not None and client_order_id in self._pending:
+            self._caught_up(client_order_id)             # only after the commit
         return new
 
     def has_fill(self, trading_pair: str, trade_id: str) -> bool:

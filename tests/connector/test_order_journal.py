@@ -1,0 +1,117 @@
+"""The new-order journal of ConnectorStore: a new order is durable after one append, reaches sqlite
+with its next state (or at the next open), and a crash at any point restores exactly the orders
+that were live — never a finished one, never an older state over a newer one."""
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+from exconnect.connector.persistence import ConnectorStore
+
+
+def store_at(folder):
+    return ConnectorStore.in_folder(str(folder), "binance")
+
+
+def journal_size(store):
+    return os.path.getsize(store.journal_path)
+
+
+def test_journaled_order_is_seen_at_once_and_folded_into_sqlite_at_reopen(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    assert journal_size(s) > 0
+    assert s.load_tracking_states() == {"c1": {"state": "PENDING_CREATE"}}
+    assert s._load_rows() == {}                              # not in sqlite yet: no commit paid
+    s.close()                                               # as good as a crash for the journal
+    again = store_at(tmp_path)
+    assert again._load_rows() == {"c1": {"state": "PENDING_CREATE"}}
+    assert journal_size(again) == 0
+
+
+def test_next_save_moves_the_order_to_sqlite_and_clears_the_journal(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    s.save_order("c1", {"state": "OPEN"})
+    assert journal_size(s) == 0
+    s.close()
+    assert store_at(tmp_path).load_tracking_states() == {"c1": {"state": "OPEN"}}
+
+
+def test_newer_sqlite_state_wins_over_a_journal_line_still_on_disk(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    s.journal_order("c2", {"state": "PENDING_CREATE"})
+    s.save_order("c1", {"state": "OPEN"})                  # c2 still waits: the journal keeps c1's line
+    assert journal_size(s) > 0
+    s.close()
+    again = store_at(tmp_path)
+    assert again.load_tracking_states() == {"c1": {"state": "OPEN"}, "c2": {"state": "PENDING_CREATE"}}
+
+
+def test_finished_order_is_never_revived_by_the_journal(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    s.journal_order("c2", {"state": "PENDING_CREATE"})
+    s.save_order("c1", {"state": "OPEN"})
+    s.remove_order("c1")                                   # done while c2 still waits: a tombstone
+    s.close()
+    assert store_at(tmp_path).load_tracking_states() == {"c2": {"state": "PENDING_CREATE"}}
+
+
+def test_order_failed_before_any_answer_leaves_nothing(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    s.remove_order("c1")
+    assert journal_size(s) == 0 and s.load_tracking_states() == {}
+    s.close()
+    assert store_at(tmp_path).load_tracking_states() == {}
+
+
+def test_fill_with_state_catches_up_only_when_committed(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    fill = dict(trading_pair="BTC-USDT", trade_id="7", client_order_id="c1", exchange_order_id="e1",
+                trade_type="BUY", price="100", amount="0.5", fee=None, fill_timestamp=1.0)
+    assert s.record_fill_with_state(fill, "c1", {"state": "PARTIALLY_FILLED"})
+    assert journal_size(s) == 0
+    s.journal_order("c2", {"state": "PENDING_CREATE"})
+    assert not s.record_fill_with_state(fill, "c2", {"state": "x"})   # duplicate: nothing written
+    assert journal_size(s) > 0 and "c2" in s._pending
+    s.close()
+    assert store_at(tmp_path).load_tracking_states() == {"c1": {"state": "PARTIALLY_FILLED"},
+                                                         "c2": {"state": "PENDING_CREATE"}}
+
+
+def test_damaged_line_is_skipped_with_a_warning(tmp_path, caplog):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    path = s.journal_path
+    s.close()
+    with open(path, "ab") as f:
+        f.write(b'{"c": "c2", "s": {"sta')                   # a torn last line
+    with caplog.at_level(logging.WARNING):
+        again = store_at(tmp_path)
+    assert again.load_tracking_states() == {"c1": {"state": "PENDING_CREATE"}}
+    assert "Skipping a damaged line" in caplog.text
+
+
+def test_second_process_on_the_folder_fails_and_leaves_the_journal_alone(tmp_path):
+    s = store_at(tmp_path)
+    s.journal_order("c1", {"state": "PENDING_CREATE"})
+    size = journal_size(s)
+    code = f"from exconnect.connector.persistence import ConnectorStore\nConnectorStore.in_folder({str(tmp_path)!r}, 'binance')"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "locked" in r.stderr
+    assert journal_size(s) == size and s.load_tracking_states() == {"c1": {"state": "PENDING_CREATE"}}
+
+
+def test_sigkill_right_after_the_append_keeps_the_order(tmp_path):
+    code = ("import os, signal\nfrom exconnect.connector.persistence import ConnectorStore\n"
+            f"s = ConnectorStore.in_folder({str(tmp_path)!r}, 'binance')\n"
+            "s.journal_order('c1', {'state': 'PENDING_CREATE', 'amount': '0.001'})\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    r = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert r.returncode == -signal.SIGKILL
+    assert store_at(tmp_path).load_tracking_states() == {"c1": {"state": "PENDING_CREATE", "amount": "0.001"}}
