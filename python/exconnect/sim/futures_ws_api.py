@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, errors
-from .ws_api import rest_call, serve_ws_api, signed_key, weight_rate_limits
+from . import errors
+from .ws_api import WsApiSession, rest_call, serve_ws_api, session_method, signed_key, weight_rate_limits
 
 WEIGHT = 1
 
@@ -43,26 +43,10 @@ def install(venue, routes) -> None:
     def rate_limits(ip: str) -> list:
         return weight_rate_limits(limiter, ip)
 
-    class Session:
-        key: auth.ApiKey | None = None
-        since: int | None = None
-
-    async def run(session: Session, method: str, params: dict, request, ip: str):
-        if method == "ping":
-            return {}
-        if method == "time":
-            return {"serverTime": clock.now_ms()}
-        if method == "session.logon":
-            session.key = auth.verify_ws(sim.keys, params, clock)
-            session.since = clock.now_ms()
-            method = "session.status"
-        if method == "session.status":
-            return {"apiKey": session.key.api_key if session.key else None, "authorizedSince": session.since,
-                    "connectedSince": None, "returnRateLimits": True, "serverTime": clock.now_ms()}
-        if method == "session.logout":
-            session.key = session.since = None
-            return {"apiKey": None, "authorizedSince": None, "connectedSince": None,
-                    "returnRateLimits": True, "serverTime": clock.now_ms()}
+    async def run(session: WsApiSession, method: str, params: dict, request, ip: str):
+        result = session_method(session, method, params, sim)
+        if result is not None:
+            return result
         if method in ("userDataStream.start", "userDataStream.ping", "userDataStream.stop"):
             key = sim.keys.lookup(params.get("apiKey") or (session.key.api_key if session.key else None))
             if method == "userDataStream.start":
@@ -86,7 +70,7 @@ def install(venue, routes) -> None:
         return await handler(call)
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        return await serve_ws_api(request, sim, venue.hub, limiter, WEIGHT, lambda conn: Session(), run,
+        return await serve_ws_api(request, sim, venue.hub, limiter, WEIGHT, lambda conn: WsApiSession(), run,
                                   rate_limits)
 
     sim.futures_app.router.add_get("/ws-fapi/v1", handler)

@@ -31,14 +31,48 @@ log = logging.getLogger(__name__)
 WEIGHT = 2
 
 
-class _Session:
-    def __init__(self, conn: WsConnection, connected_ms: int):
-        self.conn = conn
+class WsApiSession:
+    """A WebSocket-API connection's logon state (spot and futures ports); see :func:`session_method`."""
+    connected_since: int | None = None           # the futures port answers connectedSince: null
+
+    def __init__(self) -> None:
         self.key: auth.ApiKey | None = None
         self.authorized_since: int | None = None
+
+    def status(self, now_ms: int) -> dict:
+        """The ``session.status`` result (also the answer to ``session.logon`` / ``session.logout``)."""
+        return {"apiKey": self.key.api_key if self.key else None, "authorizedSince": self.authorized_since,
+                "connectedSince": self.connected_since, "returnRateLimits": True, "serverTime": now_ms}
+
+
+def session_method(s: WsApiSession, method: str, params: dict, sim) -> dict | None:
+    """``ping``, ``time``, ``session.logon`` / ``session.status`` / ``session.logout`` as both ports
+    answer them; None for any other method."""
+    clock = sim.clock
+    if method == "ping":
+        return {}
+    if method == "time":
+        return {"serverTime": clock.now_ms()}
+    if method == "session.logon":
+        s.key = auth.verify_ws(sim.keys, params, clock)
+        s.authorized_since = clock.now_ms()
+    elif method == "session.logout":
+        s.key = s.authorized_since = None
+    elif method != "session.status":
+        return None
+    return s.status(clock.now_ms())
+
+
+class _Session(WsApiSession):
+    def __init__(self, conn: WsConnection, connected_ms: int):
+        super().__init__()
+        self.conn = conn
         self.connected_since = connected_ms
         self.subs: dict[int, int] = {}           # subscription id → account id
         self.sub_ids = itertools.count(0)
+
+    def status(self, now_ms: int) -> dict:
+        return {**super().status(now_ms), "userDataStream": bool(self.subs)}
 
 
 def add_routes(sim, venue) -> None:
@@ -70,23 +104,9 @@ def add_routes(sim, venue) -> None:
         return {}
 
     def dispatch(s: _Session, method: str, params: dict):
-        if method == "ping":
-            return {}
-        if method == "time":
-            return {"serverTime": clock.now_ms()}
-        if method == "session.logon":
-            s.key = auth.verify_ws(sim.keys, params, clock)
-            s.authorized_since = clock.now_ms()
-            method = "session.status"
-        if method == "session.status":
-            return {"apiKey": s.key.api_key if s.key else None, "authorizedSince": s.authorized_since,
-                    "connectedSince": s.connected_since, "returnRateLimits": True,
-                    "serverTime": clock.now_ms(), "userDataStream": bool(s.subs)}
-        if method == "session.logout":
-            s.key = None
-            s.authorized_since = None
-            return {"apiKey": None, "authorizedSince": None, "connectedSince": s.connected_since,
-                    "returnRateLimits": True, "serverTime": clock.now_ms(), "userDataStream": bool(s.subs)}
+        result = session_method(s, method, params, sim)
+        if result is not None:
+            return result
         if method == "userDataStream.subscribe":
             if s.key is None:
                 raise errors.BinanceError(-2015, errors.INVALID_KEY, 401)
