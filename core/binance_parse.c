@@ -45,10 +45,36 @@ static inline int eat(cur *c, char ch) {
     return 0;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && (defined(__GNUC__) || defined(__clang__))
+#define BP_STR_SWAR 1
+/* Eight string bytes at p -> a mask whose lowest set bit (0x80 of a byte) marks the first
+ * '"', '\\' or control byte, 0 if none: the lowest flagged byte of each has-zero /
+ * has-less test is exact (borrows only run upwards from a true hit), so is their OR's. */
+static inline uint64_t str_special(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t q = w ^ 0x2222222222222222ULL, b = w ^ 0x5C5C5C5C5C5C5C5CULL;
+    return (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
+            ((w - 0x2020202020202020ULL) & ~w)) & 0x8080808080808080ULL;
+}
+#endif
+
 /* At '"': scan a string, return its raw content span (escapes left as is). */
 static int scan_string(cur *c, const char **s, size_t *n) {
     if (peek(c) != '"') return fail(c, BP_ERR_TYPE);
     const char *start = ++c->p;
+#ifdef BP_STR_SWAR
+    /* eight plain bytes at a time up to the first '"', '\\' or control byte; the byte
+     * loop below then decides what that byte is */
+    while (c->end - c->p >= 8) {
+        uint64_t hit = str_special(c->p);
+        if (hit) {
+            c->p += __builtin_ctzll(hit) >> 3;
+            break;
+        }
+        c->p += 8;
+    }
+#endif
     while (c->p < c->end) {
         unsigned char ch = (unsigned char)*c->p;
         if (ch == '"') {
@@ -441,7 +467,7 @@ static int parse_decimal(cur *c, int scale, int64_t *out) {
     return BP_OK;
 }
 
-static int push_level(bp_levels *lv, int64_t p, int64_t q) {
+static int push_level(bp_levels *lv, int64_t p, int64_t q, int64_t uid) {
     if (lv->n == lv->cap) {
         size_t cap = lv->cap ? lv->cap * 2 : 64;
         if (cap > SIZE_MAX / sizeof(bk_level)) return BP_ERR_NOMEM;
@@ -453,12 +479,12 @@ static int push_level(bp_levels *lv, int64_t p, int64_t q) {
     bk_level *x = &lv->v[lv->n++];
     x->price = p;
     x->qty = q;
-    x->uid = 0;
+    x->uid = uid;
     return BP_OK;
 }
 
-/* [["p","q"(,extra)*], ...] */
-static int parse_levels(cur *c, bp_levels *out, int ps, int ss) {
+/* [["p","q"(,extra)*], ...]; every level gets `uid` */
+static int parse_levels(cur *c, bp_levels *out, int ps, int ss, int64_t uid) {
     out->n = 0;
     ws(c);
     if (peek(c) != '[') return fail(c, BP_ERR_TYPE);
@@ -478,9 +504,9 @@ static int parse_levels(cur *c, bp_levels *out, int ps, int ss) {
                 bk_level *x = &out->v[out->n++];
                 x->price = p;
                 x->qty = q;
-                x->uid = 0;
+                x->uid = uid;
             } else {
-                int st = push_level(out, p, q);
+                int st = push_level(out, p, q, uid);
                 if (st != BP_OK) return fail(c, st);
             }
             if (c->p < c->end && *c->p == ',') {
@@ -504,7 +530,7 @@ static int parse_levels(cur *c, bp_levels *out, int ps, int ss) {
         while (eat(c, ',')) /* tolerate extra fields in a level */
             if (skip_value(c) != BP_OK) return c->status;
         if (!eat(c, ']')) return fail(c, BP_ERR_SYNTAX);
-        int st = push_level(out, p, q);
+        int st = push_level(out, p, q, uid);
         if (st != BP_OK) return fail(c, st);
         if (eat(c, ',')) continue;
         if (eat(c, ']')) return BP_OK;
@@ -603,8 +629,8 @@ static int parse_object(cur *c, bp_depth *m, int top, int expect, int ps, int ss
         case BP_HAS_LAST_ID: st = parse_int64(c, &m->last_update_id); break;
         case BP_HAS_SYMBOL: st = scan_string(c, &m->symbol, &m->symbol_len); break;
         case BP_HAS_STREAM: st = scan_string(c, &m->stream, &m->stream_len); break;
-        case BP_HAS_BIDS: st = parse_levels(c, &m->bids, ps, ss); break;
-        case BP_HAS_ASKS: st = parse_levels(c, &m->asks, ps, ss); break;
+        case BP_HAS_BIDS: st = parse_levels(c, &m->bids, ps, ss, 0); break; /* uid: set after the parse */
+        case BP_HAS_ASKS: st = parse_levels(c, &m->asks, ps, ss, 0); break;
         case BP_HAS_DATA: st = parse_object(c, m, 0, expect, ps, ss); break;
         default: break;
         }
@@ -619,43 +645,128 @@ done:
     return BP_OK;
 }
 
-/* Fast start for a depthUpdate exactly as Binance lays it out: compact JSON, keys in
- * the order e,E,(T),s,U,u,(pu),b,a, optionally inside {"stream":"..","data":..}.  Each
- * field goes through the same value parsers as parse_object, so whatever this accepts
- * parse_object accepts with the same result; anything else (other order, whitespace,
- * extra keys, any error) returns 0 and the caller parses the frame again generically,
- * which also reports errors at the same offsets.  Uses its own cursor. */
+static inline __attribute__((always_inline)) uint64_t ld64(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline __attribute__((always_inline)) uint32_t ld32(const char *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* The literal s[0, n) at the cursor: compared as (overlapping) words, folded to
+ * immediates for a constant s, instead of a call to memcmp for the odd lengths. */
 static inline __attribute__((always_inline)) int lit(cur *c, const char *s, size_t n) {
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0) return 0;
+    if ((size_t)(c->end - c->p) < n) return 0;
+    if (n >= 8) {
+        uint64_t diff = ld64(c->p + n - 8) ^ ld64(s + n - 8);
+        for (size_t i = 0; i + 8 < n; i += 8) diff |= ld64(c->p + i) ^ ld64(s + i);
+        if (diff) return 0;
+    } else if (n >= 4) {
+        if ((ld32(c->p) ^ ld32(s)) | (ld32(c->p + n - 4) ^ ld32(s + n - 4))) return 0;
+    } else if (memcmp(c->p, s, n) != 0) {
+        return 0;
+    }
     c->p += n;
     return 1;
 }
 
+/* A Binance id or millisecond timestamp: 8 to 15 digits, no sign.  Two word loads, the
+ * digit count found branch-free, then two SWAR conversions; the same value and end as
+ * parse_int64, which takes everything else (and gets the cursor back unmoved). */
+static inline __attribute__((always_inline)) int fast_id(cur *c, int64_t *out) {
+#ifdef BP_SWAR
+    const char *p = c->p;
+    if (c->end - p < 16) return 0;
+    uint64_t w0 = ld64(p), w1 = ld64(p + 8);
+    uint64_t nd0 = ((w0 & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+                   (((w0 + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+    uint64_t nd1 = ((w1 & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+                   (((w1 + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+    if (nd0 != 0 || nd1 == 0 || *p == '0') return 0;
+    unsigned k = (unsigned)__builtin_ctzll(nd1) >> 3; /* digits after the first eight: 0..7 */
+    char t = p[8 + k];
+    if (t == '.' || t == 'e' || t == 'E') return 0;
+    /* left-pad the k trailing digits with '0' to eight bytes (k = 0: all '0') */
+    uint64_t lo = ((w1 << (63 - 8 * k)) << 1) | (0x3030303030303030ULL >> (8 * k));
+    *out = (int64_t)(eight_digits_unchecked(w0) * (uint64_t)fx_pow10[k] + eight_digits_unchecked(lo));
+    c->p = p + 8 + k;
+    return 1;
+#else
+    (void)c;
+    (void)out;
+    return 0;
+#endif
+}
+
+/* A string without escapes or control bytes, ending at least 8 bytes before the end:
+ * the same span as scan_string, which takes everything else. */
+static inline __attribute__((always_inline)) int fast_str(cur *c, const char **s, size_t *n) {
+#ifdef BP_STR_SWAR
+    const char *p = c->p + 1;
+    if (c->p >= c->end || *c->p != '"') return 0;
+    for (;;) {
+        if (c->end - p < 8) return 0;
+        uint64_t hit = str_special(p);
+        if (hit) {
+            p += __builtin_ctzll(hit) >> 3;
+            if (*p != '"') return 0;
+            *s = c->p + 1;
+            *n = (size_t)(p - (c->p + 1));
+            c->p = p + 1;
+            return 1;
+        }
+        p += 8;
+    }
+#else
+    (void)c;
+    (void)s;
+    (void)n;
+    return 0;
+#endif
+}
+
+#define STR(c, s, n) (fast_str((c), (s), (n)) || scan_string((c), (s), (n)) == BP_OK)
+
+/* An id field: fast_id, else the general parse_int64. */
+#define ID(c, out) (fast_id((c), (out)) || parse_int64((c), (out)) == BP_OK)
+
+/* Fast start for a depthUpdate exactly as Binance lays it out: compact JSON, keys in
+ * the order e,E,(T),s,U,u,(pu),b,a, optionally inside {"stream":"..","data":..}.  Each
+ * field goes through the same value parsers as parse_object (ids and strings first through
+ * fast_id / fast_str, narrower forms of them with the same result that hand anything else
+ * to them), so whatever this accepts parse_object accepts with the same result (the tests/fuzz
+ * target checks this on every input); anything else (other order, whitespace,
+ * extra keys, any error) returns 0 and the caller parses the frame again generically,
+ * which also reports errors at the same offsets.  Uses its own cursor. */
 static int fast_update(const char *buf, size_t len, bp_depth *m, int ps, int ss) {
     cur c = {buf, buf + len, buf, BP_OK, 0, buf};
     uint32_t has = 0;
     int envelope = 0;
     if (lit(&c, "{\"stream\":", 10)) {
-        if (scan_string(&c, &m->stream, &m->stream_len) != BP_OK || !lit(&c, ",\"data\":", 8)) return 0;
+        if (!STR(&c, &m->stream, &m->stream_len) || !lit(&c, ",\"data\":", 8)) return 0;
         has |= BP_HAS_STREAM | BP_HAS_DATA;
         envelope = 1;
     }
-    if (!lit(&c, "{\"e\":\"depthUpdate\",\"E\":", 23) || parse_int64(&c, &m->event_time) != BP_OK) return 0;
+    if (!lit(&c, "{\"e\":\"depthUpdate\",\"E\":", 23) || !ID(&c, &m->event_time)) return 0;
     has |= BP_HAS_E_TYPE | BP_HAS_EVENT_TIME;
     if (lit(&c, ",\"T\":", 5)) {
-        if (parse_int64(&c, &m->tx_time) != BP_OK) return 0;
+        if (!ID(&c, &m->tx_time)) return 0;
         has |= BP_HAS_TX_TIME;
     }
-    if (!lit(&c, ",\"s\":", 5) || scan_string(&c, &m->symbol, &m->symbol_len) != BP_OK) return 0;
-    if (!lit(&c, ",\"U\":", 5) || parse_int64(&c, &m->first_id) != BP_OK) return 0;
-    if (!lit(&c, ",\"u\":", 5) || parse_int64(&c, &m->final_id) != BP_OK) return 0;
+    if (!lit(&c, ",\"s\":", 5) || !STR(&c, &m->symbol, &m->symbol_len)) return 0;
+    if (!lit(&c, ",\"U\":", 5) || !ID(&c, &m->first_id)) return 0;
+    if (!lit(&c, ",\"u\":", 5) || !ID(&c, &m->final_id)) return 0;
     has |= BP_HAS_SYMBOL | BP_HAS_FIRST | BP_HAS_FINAL;
     if (lit(&c, ",\"pu\":", 6)) {
-        if (parse_int64(&c, &m->prev_final_id) != BP_OK) return 0;
+        if (!ID(&c, &m->prev_final_id)) return 0;
         has |= BP_HAS_PREV;
     }
-    if (!lit(&c, ",\"b\":", 5) || parse_levels(&c, &m->bids, ps, ss) != BP_OK) return 0;
-    if (!lit(&c, ",\"a\":", 5) || parse_levels(&c, &m->asks, ps, ss) != BP_OK) return 0;
+    if (!lit(&c, ",\"b\":", 5) || parse_levels(&c, &m->bids, ps, ss, m->final_id) != BP_OK) return 0;
+    if (!lit(&c, ",\"a\":", 5) || parse_levels(&c, &m->asks, ps, ss, m->final_id) != BP_OK) return 0;
     if (!lit(&c, "}", 1) || (envelope && !lit(&c, "}", 1))) return 0;
     ws(&c);
     if (c.p != c.end || c.status != BP_OK) return 0;
@@ -702,7 +813,8 @@ int bp_parse_depth(bp_depth *m, const char *buf, size_t len, int expect, int pri
         c.detail = FX_ERR_SCALE;
         st = fail(&c, BP_ERR_NUMBER);
     }
-    if (st == BP_OK && !(expect == BP_EXPECT_UPDATE && fast_update(buf, len, m, price_scale, size_scale))) {
+    int fast = st == BP_OK && expect == BP_EXPECT_UPDATE && fast_update(buf, len, m, price_scale, size_scale);
+    if (st == BP_OK && !fast) {
         reset_fields(m); /* the fast start may have filled some fields before giving up */
         st = parse_object(&c, m, 1, expect, price_scale, size_scale);
         if (st == BP_OK) {
@@ -728,6 +840,7 @@ int bp_parse_depth(bp_depth *m, const char *buf, size_t len, int expect, int pri
         m->bids.n = m->asks.n = 0;
         return c.status ? c.status : st;
     }
+    if (fast) return BP_OK; /* the fast start gave every level its uid (u comes before b, a) */
     int64_t uid = expect == BP_EXPECT_UPDATE ? m->final_id : m->last_update_id;
     for (size_t i = 0; i < m->bids.n; i++) m->bids.v[i].uid = uid;
     for (size_t i = 0; i < m->asks.n; i++) m->asks.v[i].uid = uid;

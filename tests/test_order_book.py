@@ -392,6 +392,42 @@ def test_futures_first_frame_continuing_the_snapshot_by_pu_is_applied():
     assert book.in_sync and book.get_price(False) == Decimal("100.5")
 
 
+def _fast_start_outcome(frame, snapshot_id, futures):
+    """(status or exception type, book state) of one frame applied after a snapshot."""
+    book = OrderBook(8, 8, symbol="BTCUSDT", futures=futures)
+    book.apply_binance_snapshot(b'{"lastUpdateId":%d,"bids":[["59999.99000000","1.00000000"]],'
+                                b'"asks":[["60000.01000000","1.00000000"]]}' % snapshot_id)
+    try:
+        status = book.apply_binance_depth(frame)
+    except ValueError as error:
+        status = type(error)
+    return status, state(book)
+
+
+@pytest.mark.parametrize("digits", [1, 2, 7, 8, 9, 11, 13, 15, 16, 17, 18, 19, 20])
+@pytest.mark.parametrize("tail", ["", ".0", "e0", "E2", "0", "-"])
+@pytest.mark.parametrize("futures", [False, True])
+def test_fast_start_ids_match_the_generic_scanner(digits, tail, futures):
+    """Frames in Binance's exact layout take the fast start (ids of 8-15 digits: a SWAR path);
+    the same frame with one space after its first brace takes the generic scanner.  Any id
+    length, a fraction or exponent after the digits, a leading zero or a sign: same outcome."""
+    u = 10 ** (digits - 1) + 7 if digits > 1 else 7
+    ids = {"E": u, "T": u - 1, "U": u - 2, "u": u, "pu": u - 3}
+    for key in ids:
+        text = {k: str(v) for k, v in ids.items()}
+        text[key] = ("-" + text[key]) if tail == "-" else ("0" + text[key]) if tail == "0" else text[key] + tail
+        fut = b',"pu":%s' % text["pu"].encode() if futures else b""
+        tx = b',"T":%s' % text["T"].encode() if futures else b""
+        payload = (b'{"e":"depthUpdate","E":%s%s,"s":"BTCUSDT","U":%s,"u":%s%s,'
+                   b'"b":[["60000.00000000","0.00149000"],["59999.98000000","0.00000000"]],'
+                   b'"a":[["60000.01000000","0.50000000"]]}'
+                   % (text["E"].encode(), tx, text["U"].encode(), text["u"].encode(), fut))
+        for frame in (payload, b'{"stream":"btcusdt@depth@100ms","data":' + payload + b"}"):
+            fast = _fast_start_outcome(frame, min(u - 3, 10 ** 18), futures)
+            generic = _fast_start_outcome(b"{ " + frame[1:], min(u - 3, 10 ** 18), futures)
+            assert fast == generic, (frame, fast, generic)
+
+
 # ---------------------------------------------------------------- buffers released after large messages
 def _rows(start_cents, n, step):
     return [[f"{(start_cents + step * i) / 100:.2f}", f"{1 + i % 7}.00000"] for i in range(n)]

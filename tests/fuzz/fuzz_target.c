@@ -107,6 +107,34 @@ static void diff_price(const uint8_t *data, size_t size, int scale) {
     if (pst == BP_OK) CHECK(msg.bids.n == 1 && msg.bids.v[0].price == want && msg.bids.v[0].qty == 1);
 }
 
+/* Differential check of the depthUpdate fast start (fixed key order, compact JSON) against
+ * the generic scanner: the same frame with one space after its opening brace never takes
+ * the fast start, and must give the same status and, on success, the same fields. */
+static void diff_fast_start(const char *buf, size_t len, int ps, int ss) {
+    static bp_depth a, b;
+    static int ready;
+    static char copy[65536 + 2];
+    if (!ready) { bp_init(&a); bp_init(&b); ready = 1; }
+    if (len == 0 || buf[0] != '{' || len + 1 > sizeof copy) return;
+    copy[0] = '{';
+    copy[1] = ' ';
+    memcpy(copy + 2, buf + 1, len - 1);
+    int sa = bp_parse_depth(&a, buf, len, BP_EXPECT_UPDATE, ps, ss);
+    int sb = bp_parse_depth(&b, copy, len + 1, BP_EXPECT_UPDATE, ps, ss);
+    CHECK(sa == sb);
+    if (sa != BP_OK) return;
+    CHECK(a.has == b.has);
+    CHECK(a.event_time == b.event_time && a.tx_time == b.tx_time);
+    CHECK(a.first_id == b.first_id && a.final_id == b.final_id && a.prev_final_id == b.prev_final_id);
+    CHECK(a.symbol_len == b.symbol_len && (a.symbol == NULL) == (b.symbol == NULL));
+    if (a.symbol) CHECK(a.symbol - buf == b.symbol - copy - 1);
+    CHECK(a.stream_len == b.stream_len && (a.stream == NULL) == (b.stream == NULL));
+    if (a.stream) CHECK(a.stream - buf == b.stream - copy - 1);
+    CHECK(a.bids.n == b.bids.n && a.asks.n == b.asks.n);
+    if (a.bids.n) CHECK(memcmp(a.bids.v, b.bids.v, a.bids.n * sizeof(bk_level)) == 0);
+    if (a.asks.n) CHECK(memcmp(a.asks.v, b.asks.v, a.asks.n * sizeof(bk_level)) == 0);
+}
+
 static void fuzz_fixed(const uint8_t *data, size_t size, int scale) {
     int64_t v;
     diff_price(data, size, scale);
@@ -146,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int futures = (ctl >> 6) & 1;
 
     fuzz_fixed((const uint8_t *)buf, len < 64 ? len : 64, ps);
+    diff_fast_start(buf, len, ps, ss);
 
     const char *sym;
     size_t sym_len;
