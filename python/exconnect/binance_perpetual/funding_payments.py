@@ -13,6 +13,8 @@ import time
 from decimal import Decimal
 from typing import Any, Dict, List, Optional
 
+from exconnect.connector.persistence import select_for_pair, open_sqlite
+
 __all__ = ["FundingPaymentStore"]
 
 _SCHEMA = """
@@ -37,12 +39,9 @@ CREATE TABLE IF NOT EXISTS funding_watermark (
 class FundingPaymentStore:
     def __init__(self, path: Optional[str], connector: str) -> None:
         self.connector = connector
-        self._db = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
-        if path:
-            # One process owns a data folder (as the connector's order store): exclusive, WAL.
-            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        # One process owns a data folder (as the connector's order store): exclusive, WAL.
+        self._db = (open_sqlite(path) if path
+                    else sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -66,12 +65,8 @@ class FundingPaymentStore:
                                 (self.connector, str(payment_id))).fetchone() is not None
 
     def payments(self, trading_pair: Optional[str] = None) -> List[Dict[str, Any]]:
-        sql = ("SELECT payment_id, trading_pair, amount, rate, asset, payment_timestamp FROM funding_payments"
-               " WHERE connector=?")
-        args: List[Any] = [self.connector]
-        if trading_pair is not None:
-            sql += " AND trading_pair=?"
-            args.append(trading_pair)
+        sql, args = select_for_pair("SELECT payment_id, trading_pair, amount, rate, asset, payment_timestamp"
+                                    " FROM funding_payments WHERE connector=?", self.connector, trading_pair)
         return [dict(payment_id=r[0], trading_pair=r[1], amount=Decimal(r[2]),
                      rate=None if r[3] is None else Decimal(r[3]), asset=r[4], timestamp=r[5])
                 for r in self._db.execute(sql + " ORDER BY payment_timestamp, payment_id", args)]

@@ -28,7 +28,7 @@ import logging
 import os
 import sqlite3
 import time
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import orjson
 
@@ -71,6 +71,27 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 
+def open_sqlite(path: str, synchronous: str = "NORMAL", exclusive: bool = True) -> sqlite3.Connection:
+    """An autocommit sqlite connection to ``path`` in WAL mode (the connector's stores)."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    if exclusive:
+        # One process owns a data folder: no shared-memory locking per commit (about half the
+        # cost of a write), and a second process on the same folder fails loudly instead of
+        # both trading on the same state.
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    return db
+
+
+def select_for_pair(sql: str, owner: str, trading_pair: Optional[str]) -> Tuple[str, List[Any]]:
+    """A SELECT ending in ``WHERE <owner column>=?`` and its arguments, narrowed to ``trading_pair``
+    when one is given."""
+    if trading_pair is None:
+        return sql, [owner]
+    return sql + " AND trading_pair=?", [owner, trading_pair]
+
+
 class ConnectorStore:
     def __init__(self, path: str, connector: str, synchronous: str = "NORMAL", exclusive: bool = True) -> None:
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
@@ -79,14 +100,7 @@ class ConnectorStore:
         os.makedirs(directory, exist_ok=True)
         self.path = path
         self.connector = connector
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        if exclusive:
-            # One process owns a data folder: no shared-memory locking per commit (about half the
-            # cost of a write), and a second process on the same folder fails loudly instead of
-            # both trading on the same tracking state.
-            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db = open_sqlite(path, synchronous, exclusive)
         self._db.executescript(_SCHEMA)
         self._fsync_journal = synchronous in ("FULL", "EXTRA")
         self._pending: Dict[str, Dict[str, Any]] = {}   # journaled, not in sqlite yet
@@ -232,12 +246,9 @@ class ConnectorStore:
                                 (self.connector, trading_pair, str(trade_id))).fetchone() is not None
 
     def fills(self, trading_pair: Optional[str] = None) -> List[Dict[str, Any]]:
-        sql = ("SELECT trading_pair, trade_id, client_order_id, exchange_order_id, trade_type, price, amount,"
-               " fee, fill_timestamp FROM fills WHERE exchange=?")
-        args: List[Any] = [self.connector]
-        if trading_pair is not None:
-            sql += " AND trading_pair=?"
-            args.append(trading_pair)
+        sql, args = select_for_pair("SELECT trading_pair, trade_id, client_order_id, exchange_order_id, trade_type,"
+                                    " price, amount, fee, fill_timestamp FROM fills WHERE exchange=?",
+                                    self.connector, trading_pair)
         out = []
         for row in self._db.execute(sql + " ORDER BY fill_timestamp, trade_id", args):
             out.append(dict(trading_pair=row[0], trade_id=row[1], client_order_id=row[2],
