@@ -107,14 +107,20 @@ class FuturesOrder:
         return self.cum_quote * ONE // self.executed if self.executed else 0
 
 
-def parse_quantity(sym: FuturesSymbol, text: str, otype: str) -> int:
-    """Order quantity text → atoms, or the Binance error for it (precision, step, bounds)."""
+def _parse_number(text: str, param: str) -> int:
+    """Decimal text → atoms, or the Binance error for parameter ``param`` (precision, characters)."""
     try:
-        qty = money.parse(text)
+        return money.parse(text)
     except money.NumberError as e:
         if e.kind == "precision":
             raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-        raise BinanceError(-1100, "Illegal characters found in parameter 'quantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
+        raise BinanceError(-1100, f"Illegal characters found in parameter '{param}'; "
+                                  "legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
+
+
+def parse_quantity(sym: FuturesSymbol, text: str, otype: str) -> int:
+    """Order quantity text → atoms, or the Binance error for it (precision, step, bounds)."""
+    qty = _parse_number(text, "quantity")
     if qty <= 0:
         raise BinanceError(-4003, "Quantity less than or equal to zero.")
     if qty % sym.step:
@@ -129,12 +135,7 @@ def parse_quantity(sym: FuturesSymbol, text: str, otype: str) -> int:
 
 def parse_price(sym: FuturesSymbol, text: str) -> int:
     """Limit price text → atoms, or the Binance error (precision, bounds, tick)."""
-    try:
-        price = money.parse(text)
-    except money.NumberError as e:
-        if e.kind == "precision":
-            raise BinanceError(-1111, "Precision is over the maximum defined for this asset.")
-        raise BinanceError(-1100, "Illegal characters found in parameter 'price'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
+    price = _parse_number(text, "price")
     if price <= 0:
         raise BinanceError(-4001, "Price less than 0.")
     if price % (10 ** (money.SCALE - sym.price_precision)):
