@@ -115,3 +115,16 @@ def test_sigkill_right_after_the_append_keeps_the_order(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], timeout=60)
     assert r.returncode == -signal.SIGKILL
     assert store_at(tmp_path).load_tracking_states() == {"c1": {"state": "PENDING_CREATE", "amount": "0.001"}}
+
+
+def test_live_reader_neither_folds_nor_truncates_the_owners_journal(tmp_path):
+    owner = ConnectorStore.in_folder(str(tmp_path), "binance", exclusive=False)
+    owner.journal_order("c1", {"state": "PENDING_CREATE"})
+    size = journal_size(owner)
+    reader = ConnectorStore.in_folder(str(tmp_path), "binance", exclusive=False)
+    assert journal_size(owner) == size and reader.load_tracking_states() == {}   # not folded
+    reader.journal_order("r1", {"state": "PENDING_CREATE"})    # no journal of its own: sqlite
+    assert reader._load_rows() == {"r1": {"state": "PENDING_CREATE"}} and journal_size(owner) == size
+    reader.close()
+    owner.save_order("c1", {"state": "OPEN"})
+    assert journal_size(owner) == 0

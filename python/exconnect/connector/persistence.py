@@ -19,10 +19,13 @@ in the OS page cache; ``synchronous="FULL"`` journals with ``fsync`` too). The o
 with its next state change (the exchange's answer, a fill) — then the journal is cleared once no
 order is waiting — and any order still only in the journal is moved into sqlite when the store is
 opened again. An order removed while the journal still holds it gets a tombstone line *before* its
-row is deleted, so a crash can never bring a finished order back.
+row is deleted, so a crash can never bring a finished order back. The journal has one owner (an
+``flock``): a second store on the same folder (``exclusive=False``, e.g. a live reader) does not
+fold it, and does not see the owner's orders until they reach sqlite.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -107,7 +110,15 @@ class ConnectorStore:
         self._in_journal: Set[str] = set()              # ids with a line in the journal file
         self.journal_path = path + JOURNAL_SUFFIX
         self._journal_fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        self._fold_journal()
+        try:
+            # One owner per journal. With exclusive=False another process (a live reader) may
+            # hold it: this store then neither folds nor journals (new orders go to sqlite).
+            fcntl.flock(self._journal_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._journal_fd)
+            self._journal_fd = -1
+        else:
+            self._fold_journal()
 
     @classmethod
     def in_folder(cls, folder: str, connector: str, **kw: Any) -> "ConnectorStore":
@@ -126,6 +137,9 @@ class ConnectorStore:
     def journal_order(self, client_order_id: str, state: Dict[str, Any]) -> None:
         """Make a new order's first state durable with one append (see the module notes); it
         reaches sqlite with the order's next :meth:`save_order` or at the next open."""
+        if self._journal_fd < 0:                 # another process owns the journal (or closed)
+            self.save_order(client_order_id, state)
+            return
         self._append({"c": client_order_id, "s": state})
         self._pending[client_order_id] = state
         self._in_journal.add(client_order_id)
