@@ -1,7 +1,7 @@
 """Fixtures for connector tests: a quiet simulator on loopback and a connector talking to it."""
 import pytest
 
-from connector_helpers import make_connector
+from connector_helpers import make_connector, running
 
 from exconnect.sim import SimConfig, Simulator
 
@@ -14,9 +14,5 @@ async def sim():
 
 @pytest.fixture
 async def connector(sim, tmp_path):
-    conn = make_connector(sim, tmp_path)
-    await conn.start(timeout=20)
-    try:
+    async with running(make_connector(sim, tmp_path)) as conn:
         yield conn
-    finally:
-        await conn.stop()

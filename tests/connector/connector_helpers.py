@@ -1,5 +1,7 @@
 """Helpers shared by the connector tests (imported by name: tests/ is not a package)."""
 import asyncio
+import json
+from contextlib import asynccontextmanager
 
 from exconnect.binance import BinanceExchange
 from exconnect.events import MarketEvent
@@ -47,12 +49,40 @@ async def eventually(predicate, timeout=10.0, interval=0.01):
         await asyncio.sleep(interval)
 
 
+def control_frames(sim, since):
+    """(route, method, params) of every SUBSCRIBE/UNSUBSCRIBE the sim received after ``since``."""
+    out = []
+    for entry in list(sim.ws_log)[since:]:
+        try:
+            msg = json.loads(entry["data"])
+        except ValueError:
+            continue
+        if msg.get("method") in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            out.append((entry["path"], msg["method"], msg["params"]))
+    return out
 
-def make_connector(sim, tmp_path, **kw):
+
+def connector_params(tmp_path, **kw):
+    """A test connector's arguments: the simulator's key, PAIR, a data folder under ``tmp_path`` and
+    quick polls; ``kw`` adds or overrides."""
     params = dict(api_key="sim-key", api_secret="sim-secret", trading_pairs=[PAIR],
                   data_folder=str(tmp_path / "data"), short_poll_interval=0.2, long_poll_interval=0.5,
                   tick_interval=0.05)
     params.update(kw)
-    conn = BinanceExchange.from_base_urls(sim.spot_url, **params)
+    return params
+
+
+def make_connector(sim, tmp_path, **kw):
+    conn = BinanceExchange.from_base_urls(sim.spot_url, **connector_params(tmp_path, **kw))
     conn.event_log = EventLog(conn)
     return conn
+
+
+@asynccontextmanager
+async def running(conn):
+    """``conn`` started (ready within 20 s) for the block and stopped after it (for fixtures)."""
+    await conn.start(timeout=20)
+    try:
+        yield conn
+    finally:
+        await conn.stop()

@@ -3,11 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from connector_helpers import EventLog, eventually  # noqa: F401  (re-exported for the tests)
+from connector_helpers import EventLog, connector_params, eventually, running  # noqa: F401  (re-exported for the tests)
 
 from exconnect.binance_perpetual import BinancePerpetualDerivative
 from exconnect.events import AccountEvent
-from exconnect.sim import SimConfig, Simulator
 
 PAIR = "BTC-USDT"
 SYMBOL = "BTCUSDT"
@@ -23,29 +22,21 @@ class PerpEventLog(EventLog):
 
 
 def make_perpetual(sim, tmp_path, **kw):
-    params = dict(api_key="sim-key", api_secret="sim-secret", trading_pairs=[PAIR],
-                  data_folder=str(tmp_path / "data"), short_poll_interval=0.2, long_poll_interval=0.5,
-                  tick_interval=0.05)
-    params.update(kw)
-    conn = BinancePerpetualDerivative.from_base_urls(sim.futures_url, **params)
+    conn = BinancePerpetualDerivative.from_base_urls(sim.futures_url, **connector_params(tmp_path, **kw))
     conn.event_log = PerpEventLog(conn)
     return conn
 
 
 @pytest.fixture
-async def perp_sim():
-    async with Simulator(SimConfig.default(seed=7, market_activity=False)) as s:
-        yield s
+def perp_sim(sim):
+    """The quiet simulator of conftest.py (the perpetual connector uses its futures port)."""
+    return sim
 
 
 @pytest.fixture
 async def perp(perp_sim, tmp_path):
-    conn = make_perpetual(perp_sim, tmp_path)
-    await conn.start(timeout=20)
-    try:
+    async with running(make_perpetual(perp_sim, tmp_path)) as conn:
         yield conn
-    finally:
-        await conn.stop()
 
 
 def best(conn, is_buy):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector_helpers import PAIR, EventLog, eventually
+from connector_helpers import PAIR, EventLog, connector_params, eventually, running
 
 from exconnect.binance import BinanceExchange, BinanceUrls
 from exconnect.events import MarketEvent
@@ -51,11 +51,7 @@ class AsyncCancelBinance(BinanceExchange):
 
 
 def make_async(sim, tmp_path, **kw):
-    params = dict(api_key="sim-key", api_secret="sim-secret", trading_pairs=[PAIR],
-                  data_folder=str(tmp_path / "data"), short_poll_interval=0.2, long_poll_interval=0.5,
-                  tick_interval=0.05)
-    params.update(kw)
-    conn = AsyncCancelBinance.from_base_urls(sim.spot_url, **params)
+    conn = AsyncCancelBinance.from_base_urls(sim.spot_url, **connector_params(tmp_path, **kw))
     conn.event_log = EventLog(conn)
     return conn
 
@@ -63,12 +59,8 @@ def make_async(sim, tmp_path, **kw):
 @pytest.fixture
 async def aconn(sim, tmp_path):
     # Polling only when asked (start, reconnect, cancel_all): confirmations come from the stream.
-    conn = make_async(sim, tmp_path, short_poll_interval=3600, long_poll_interval=3600)
-    await conn.start(timeout=20)
-    try:
+    async with running(make_async(sim, tmp_path, short_poll_interval=3600, long_poll_interval=3600)) as conn:
         yield conn
-    finally:
-        await conn.stop()
 
 
 async def resting_buy(conn, below=Decimal("50"), amount="0.01"):

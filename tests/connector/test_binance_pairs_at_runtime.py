@@ -1,11 +1,10 @@
 """OB-09/10/29/30: adding and removing order-book pairs while the connector runs (simulator, real sockets)."""
-import json
 import logging
 from decimal import Decimal
 
 import pytest
 
-from connector_helpers import PAIR, eventually, make_connector
+from connector_helpers import PAIR, control_frames, eventually, make_connector
 
 from exconnect.events import MarketEvent
 from exconnect.types import OrderType
@@ -14,15 +13,8 @@ ETH = "ETH-USDT"
 
 
 def market_frames(sim, since):
-    out = []
-    for entry in list(sim.ws_log)[since:]:
-        try:
-            msg = json.loads(entry["data"])
-        except ValueError:
-            continue
-        if msg.get("method") in ("SUBSCRIBE", "UNSUBSCRIBE"):
-            out.append((msg["method"], msg["params"]))
-    return out
+    """(method, params) of every SUBSCRIBE/UNSUBSCRIBE the sim received after ``since``."""
+    return [(method, params) for _route, method, params in control_frames(sim, since)]
 
 
 async def rest_top(connector, symbol):

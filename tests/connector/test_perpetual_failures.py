@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from connector_helpers import running
 from perpetual_fixtures import PAIR, best, eventually, make_perpetual, perp_sim  # noqa: F401
 
 from exconnect.connector.web import UnknownOutcomeError
@@ -14,12 +15,8 @@ from exconnect.types import OrderState, OrderType
 
 @pytest.fixture
 async def quiet(perp_sim, tmp_path):
-    conn = make_perpetual(perp_sim, tmp_path, short_poll_interval=600, long_poll_interval=600)
-    await conn.start(timeout=20)
-    try:
+    async with running(make_perpetual(perp_sim, tmp_path, short_poll_interval=600, long_poll_interval=600)) as conn:
         yield conn
-    finally:
-        await conn.stop()
 
 
 async def resting(conn):

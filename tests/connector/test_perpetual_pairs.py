@@ -2,12 +2,12 @@
 (pairs added / removed at runtime on the routed sockets: depth on /public, aggTrade + markPrice on
 /market; book and funding info appear and disappear), over real sockets against the simulator."""
 import asyncio
-import json
 import logging
 from decimal import Decimal
 
 import pytest
 
+from connector_helpers import control_frames
 from perpetual_fixtures import PAIR, SYMBOL, best, eventually, make_perpetual, perp, perp_sim  # noqa: F401
 
 from exconnect.events import MarketEvent
@@ -15,19 +15,6 @@ from exconnect.sim import SimConfig, Simulator
 from exconnect.types import OrderType
 
 ETH = "ETH-USDT"
-
-
-def control_frames(sim, since):
-    """(route, method, params) of every SUBSCRIBE/UNSUBSCRIBE the sim received after ``since``."""
-    out = []
-    for entry in list(sim.ws_log)[since:]:
-        try:
-            msg = json.loads(entry["data"])
-        except ValueError:
-            continue
-        if msg.get("method") in ("SUBSCRIBE", "UNSUBSCRIBE"):
-            out.append((entry["path"], msg["method"], msg["params"]))
-    return out
 
 
 def subscriptions(sim):
