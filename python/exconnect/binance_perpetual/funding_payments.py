@@ -13,7 +13,7 @@ import time
 from decimal import Decimal
 from typing import Any, Dict, List, Optional
 
-from exconnect.connector.persistence import select_for_pair, open_sqlite
+from exconnect.connector.persistence import open_sqlite, select_for_pair
 
 __all__ = ["FundingPaymentStore"]
 
