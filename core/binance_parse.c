@@ -484,12 +484,20 @@ static int push_level(bp_levels *lv, int64_t p, int64_t q, int64_t uid) {
 }
 
 /* [["p","q"(,extra)*], ...]; every level gets `uid` */
+static int level_list(cur *c, bp_levels *out, int ps, int ss, int64_t uid);
+
 static int parse_levels(cur *c, bp_levels *out, int ps, int ss, int64_t uid) {
     out->n = 0;
     ws(c);
     if (peek(c) != '[') return fail(c, BP_ERR_TYPE);
     c->p++;
     if (eat(c, ']')) return BP_OK;
+    return level_list(c, out, ps, ss, uid);
+}
+
+/* The levels of a non-empty list from the start of one level (after '[' or ','), appended
+ * to out, through the closing ']'. */
+static int level_list(cur *c, bp_levels *out, int ps, int ss, int64_t uid) {
     for (;;) {
         int64_t p, q;
         /* fast path: the canonical ["price","qty"] with no whitespace */
@@ -536,6 +544,117 @@ static int parse_levels(cur *c, bp_levels *out, int ps, int ss, int64_t uid) {
         if (eat(c, ']')) return BP_OK;
         return fail(c, BP_ERR_SYNTAX);
     }
+}
+
+#ifdef BP_SWAR
+static inline uint64_t non_digits(uint64_t w) {
+    return ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+           (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+}
+
+static inline __attribute__((always_inline)) uint64_t ld64u(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline __attribute__((always_inline)) uint32_t ld32u(const char *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+static inline __attribute__((always_inline)) uint32_t ld16u(const char *p) {
+    uint16_t w;
+    memcpy(&w, p, 2);
+    return w;
+}
+
+/* At s: K integer digits (K known: w holds them, their first non-digit at byte K), '.',
+ * eight digits.  Sets *v = the text * 10^8 and returns 1, or 0 if the '.' or a fraction
+ * digit is missing (or, when `end` is given, the fraction is not before it).  Reads
+ * s[0, K + 9). */
+static inline __attribute__((always_inline)) int dec8_k(const char *s, const char *end, unsigned K, uint64_t w,
+                                                        uint64_t *v) {
+    if (end != NULL && end - s < (ptrdiff_t)K + 9) return 0;
+    uint64_t f = ld64u(s + K + 1);
+    if (((w >> (8 * K)) & 0xFF) != '.' || non_digits(f) != 0) return 0;
+    *v = eight_digits_unchecked((w << (8 * (8 - K))) | (0x3030303030303030ULL >> (8 * K))) * 100000000u +
+         eight_digits_unchecked(f);
+    return 1;
+}
+
+/* One decimal "I.FFFFFFFF" (1-7 integer digits, exactly 8 decimals) after its opening quote
+ * at s: returns the position of its closing quote (not checked) with *v = text * 10^8, or
+ * NULL.  The digit count becomes a predicted jump (as in fast_quoted8), so that the
+ * position of what follows does not wait for the arithmetic.  Reads s[0, 16) when end is
+ * NULL, else nothing at or past end. */
+static inline __attribute__((always_inline)) const char *dec8(const char *s, const char *end, uint64_t *v) {
+    if (end != NULL && end - s < 8) return NULL;
+    uint64_t w = ld64u(s), nd = non_digits(w);
+    if (nd == 0) return NULL;
+    switch (__builtin_ctzll(nd) >> 3) {
+    case 1: return dec8_k(s, end, 1, w, v) ? s + 10 : NULL;
+    case 2: return dec8_k(s, end, 2, w, v) ? s + 11 : NULL;
+    case 3: return dec8_k(s, end, 3, w, v) ? s + 12 : NULL;
+    case 4: return dec8_k(s, end, 4, w, v) ? s + 13 : NULL;
+    case 5: return dec8_k(s, end, 5, w, v) ? s + 14 : NULL;
+    case 6: return dec8_k(s, end, 6, w, v) ? s + 15 : NULL;
+    case 7: return dec8_k(s, end, 7, w, v) ? s + 16 : NULL;
+    default: return NULL;
+    }
+}
+
+/* One level exactly as Binance writes it, ["I.FFFFFFFF","I.FFFFFFFF"], at a.  Returns the
+ * byte after its ']' with the two values * 10^8, or NULL.  end == NULL: the caller knows
+ * that 39 bytes (the longest such level) are readable; else every read is checked. */
+static inline __attribute__((always_inline)) const char *level8(const char *a, const char *end, uint64_t *p,
+                                                                uint64_t *q) {
+    if ((end != NULL && end - a < 25) || ld16u(a) != ('[' | '"' << 8)) return NULL;
+    const char *s = dec8(a + 2, end, p);
+    if (s == NULL || (end != NULL && end - s < 4) || (ld32u(s) & 0xFFFFFF) != ('"' | ',' << 8 | '"' << 16))
+        return NULL;
+    s = dec8(s + 3, end, q);
+    if (s == NULL || (end != NULL && end - s < 2) || ld16u(s) != ('"' | ']' << 8)) return NULL;
+    return s + 2;
+}
+#endif
+
+/* parse_levels for the fast start: levels in Binance's exact text (8 decimals, scales 8-11)
+ * through level8, with no per-field bounds checks (but near the end) or scale tests; the
+ * first level that is anything else (or a full array) and all after it go through
+ * level_list, so the result is parse_levels' (the fuzz target compares them). */
+static int fast_levels(cur *c, bp_levels *out, int ps, int ss, int64_t uid) {
+#ifdef BP_SWAR
+    const char *a = c->p, *end = c->end;
+    if (ps < 8 || ps > 11 || ss < 8 || ss > 11 || end - a < 2 || a[0] != '[' || a[1] != '[')
+        return parse_levels(c, out, ps, ss, uid);
+    const uint64_t mp = (uint64_t)fx_pow10[ps - 8], mq = (uint64_t)fx_pow10[ss - 8];
+    bk_level *v = out->v;
+    size_t n = 0, cap = out->cap;
+    a++;
+    while (n < cap) {
+        uint64_t p, q;
+        /* the last levels of a frame are within 39 bytes of its end: the checked variant */
+        const char *b = end - a >= 39 ? level8(a, NULL, &p, &q) : level8(a, end, &p, &q);
+        if (b == NULL || b >= end || (*b != ',' && *b != ']')) break;
+        v[n].price = (int64_t)(p * mp); /* <= 10^15 * 10^3: no overflow */
+        v[n].qty = (int64_t)(q * mq);
+        v[n].uid = uid;
+        n++;
+        if (*b == ']') {
+            out->n = n;
+            c->p = b + 1;
+            return BP_OK;
+        }
+        a = b + 1;
+    }
+    out->n = n;
+    c->p = a;
+    return level_list(c, out, ps, ss, uid);
+#else
+    return parse_levels(c, out, ps, ss, uid);
+#endif
 }
 
 static inline int key_is(const char *k, size_t n, const char *lit, size_t litn) {
@@ -765,8 +884,8 @@ static int fast_update(const char *buf, size_t len, bp_depth *m, int ps, int ss)
         if (!ID(&c, &m->prev_final_id)) return 0;
         has |= BP_HAS_PREV;
     }
-    if (!lit(&c, ",\"b\":", 5) || parse_levels(&c, &m->bids, ps, ss, m->final_id) != BP_OK) return 0;
-    if (!lit(&c, ",\"a\":", 5) || parse_levels(&c, &m->asks, ps, ss, m->final_id) != BP_OK) return 0;
+    if (!lit(&c, ",\"b\":", 5) || fast_levels(&c, &m->bids, ps, ss, m->final_id) != BP_OK) return 0;
+    if (!lit(&c, ",\"a\":", 5) || fast_levels(&c, &m->asks, ps, ss, m->final_id) != BP_OK) return 0;
     if (!lit(&c, "}", 1) || (envelope && !lit(&c, "}", 1))) return 0;
     ws(&c);
     if (c.p != c.end || c.status != BP_OK) return 0;

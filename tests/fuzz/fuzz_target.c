@@ -92,7 +92,7 @@ static void queries(const bk_book *b, int64_t x) {
 static void diff_price(const uint8_t *data, size_t size, int scale) {
     static bp_depth msg;
     static int ready;
-    char frame[160];
+    char frame[400];
     if (!ready) { bp_init(&msg); ready = 1; }
     if (size > 100) return;
     for (size_t i = 0; i < size; i++)
@@ -105,6 +105,19 @@ static void diff_price(const uint8_t *data, size_t size, int scale) {
     int pst = bp_parse_depth(&msg, frame, (size_t)n, BP_EXPECT_SNAPSHOT, scale, 0);
     CHECK((fst == FX_OK) == (pst == BP_OK));
     if (pst == BP_OK) CHECK(msg.bids.n == 1 && msg.bids.v[0].price == want && msg.bids.v[0].qty == 1);
+    /* the same text as price and quantity of a depthUpdate in Binance's exact layout (the fast
+     * start's level parser), last level of the frame and not */
+    int64_t qwant;
+    int qst = fx_parse((const char *)data, size, scale, &qwant);
+    for (int last = 0; last < 2; last++) {
+        n = snprintf(frame, sizeof frame, "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"X\",\"U\":1,\"u\":2,"
+                     "\"b\":[[\"%.*s\",\"%.*s\"]%s],\"a\":[]}", (int)size, (const char *)data, (int)size,
+                     (const char *)data, last ? "" : ",[\"1\",\"1\"]");
+        CHECK(n > 0 && (size_t)n < sizeof frame);
+        pst = bp_parse_depth(&msg, frame, (size_t)n, BP_EXPECT_UPDATE, scale, scale);
+        CHECK((fst == FX_OK && qst == FX_OK && qwant >= 0) == (pst == BP_OK));
+        if (pst == BP_OK) CHECK(msg.bids.v[0].price == want && msg.bids.v[0].qty == qwant && msg.bids.v[0].uid == 2);
+    }
 }
 
 /* Differential check of the depthUpdate fast start (fixed key order, compact JSON) against
