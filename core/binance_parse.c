@@ -28,6 +28,33 @@ static int fail(cur *c, int st) {
     return st;
 }
 
+/* Unaligned little words of the input (memcpy: no alignment or aliasing assumptions). */
+static inline __attribute__((always_inline)) uint64_t ld64(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline __attribute__((always_inline)) uint32_t ld32(const char *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+static inline __attribute__((always_inline)) uint32_t ld16(const char *p) {
+    uint16_t w;
+    memcpy(&w, p, 2);
+    return w;
+}
+
+/* Eight bytes -> a mask, 0 iff all are ASCII digits; otherwise its lowest set bit lies in the
+ * first non-digit byte: a byte is a digit iff its high nibble is 3 before and after adding 6,
+ * and a carry out of a non-digit byte only disturbs bytes after it. */
+static inline __attribute__((always_inline)) uint64_t non_digits(uint64_t w) {
+    return ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+           (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+}
+
 static inline void ws(cur *c) {
     /* no whitespace at all is the usual case (Binance sends compact JSON): one test */
     if (c->p < c->end && (unsigned char)*c->p > ' ') return;
@@ -51,8 +78,7 @@ static inline int eat(cur *c, char ch) {
  * '"', '\\' or control byte, 0 if none: the lowest flagged byte of each has-zero /
  * has-less test is exact (borrows only run upwards from a true hit), so is their OR's. */
 static inline uint64_t str_special(const char *p) {
-    uint64_t w;
-    memcpy(&w, p, 8);
+    uint64_t w = ld64(p);
     uint64_t q = w ^ 0x2222222222222222ULL, b = w ^ 0x5C5C5C5C5C5C5C5CULL;
     return (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
             ((w - 0x2020202020202020ULL) & ~w)) & 0x8080808080808080ULL;
@@ -254,10 +280,7 @@ static int parse_int64(cur *c, int64_t *out) {
         if (end - s >= 8) {
             /* the remaining 1-7 digits at once (as in fast_quoted8); the count becomes a
              * predicted jump so that the next field's position does not wait for it */
-            uint64_t w;
-            memcpy(&w, s, 8);
-            uint64_t nd = ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
-                          (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+            uint64_t w = ld64(s), nd = non_digits(w);
             int k = nd ? __builtin_ctzll(nd) >> 3 : 8;
 #define BP_INT_TAIL(K)                                                                                      \
     case K:                                                                                                 \
@@ -374,12 +397,7 @@ static inline __attribute__((always_inline)) int q8_tail(const char *q, const ch
 static inline __attribute__((always_inline)) int fast_quoted8(const char *q, const char *end, int scale, int64_t *out, const char **after) {
 #ifdef BP_SWAR
     if (end - q < 9 || *q != '"' || scale < 8) return 0;
-    uint64_t w;
-    memcpy(&w, q + 1, 8);
-    /* a byte is a digit iff its high nibble is 3 before and after adding 6; a carry out of a
-     * non-digit byte only disturbs bytes after it, so the first non-digit is found exactly */
-    uint64_t nd = ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
-                  (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+    uint64_t w = ld64(q + 1), nd = non_digits(w); /* the first non-digit is found exactly */
     if (nd == 0) return 0; /* 8+ integer digits: rare, general route */
     switch (__builtin_ctzll(nd) >> 3) {
     case 1: return q8_tail(q, end, 1, w, scale, out, after);
@@ -547,29 +565,6 @@ static int level_list(cur *c, bp_levels *out, int ps, int ss, int64_t uid) {
 }
 
 #ifdef BP_SWAR
-static inline uint64_t non_digits(uint64_t w) {
-    return ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
-           (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
-}
-
-static inline __attribute__((always_inline)) uint64_t ld64u(const char *p) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
-static inline __attribute__((always_inline)) uint32_t ld32u(const char *p) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
-
-static inline __attribute__((always_inline)) uint32_t ld16u(const char *p) {
-    uint16_t w;
-    memcpy(&w, p, 2);
-    return w;
-}
-
 /* At s: K integer digits (K known: w holds them, their first non-digit at byte K), '.',
  * eight digits.  Sets *v = the text * 10^8 and returns 1, or 0 if the '.' or a fraction
  * digit is missing (or, when `end` is given, the fraction is not before it).  Reads
@@ -577,7 +572,7 @@ static inline __attribute__((always_inline)) uint32_t ld16u(const char *p) {
 static inline __attribute__((always_inline)) int dec8_k(const char *s, const char *end, unsigned K, uint64_t w,
                                                         uint64_t *v) {
     if (end != NULL && end - s < (ptrdiff_t)K + 9) return 0;
-    uint64_t f = ld64u(s + K + 1);
+    uint64_t f = ld64(s + K + 1);
     if (((w >> (8 * K)) & 0xFF) != '.' || non_digits(f) != 0) return 0;
     *v = eight_digits_unchecked((w << (8 * (8 - K))) | (0x3030303030303030ULL >> (8 * K))) * 100000000u +
          eight_digits_unchecked(f);
@@ -591,7 +586,7 @@ static inline __attribute__((always_inline)) int dec8_k(const char *s, const cha
  * NULL, else nothing at or past end. */
 static inline __attribute__((always_inline)) const char *dec8(const char *s, const char *end, uint64_t *v) {
     if (end != NULL && end - s < 8) return NULL;
-    uint64_t w = ld64u(s), nd = non_digits(w);
+    uint64_t w = ld64(s), nd = non_digits(w);
     if (nd == 0) return NULL;
     switch (__builtin_ctzll(nd) >> 3) {
     case 1: return dec8_k(s, end, 1, w, v) ? s + 10 : NULL;
@@ -610,12 +605,12 @@ static inline __attribute__((always_inline)) const char *dec8(const char *s, con
  * that 39 bytes (the longest such level) are readable; else every read is checked. */
 static inline __attribute__((always_inline)) const char *level8(const char *a, const char *end, uint64_t *p,
                                                                 uint64_t *q) {
-    if ((end != NULL && end - a < 25) || ld16u(a) != ('[' | '"' << 8)) return NULL;
+    if ((end != NULL && end - a < 25) || ld16(a) != ('[' | '"' << 8)) return NULL;
     const char *s = dec8(a + 2, end, p);
-    if (s == NULL || (end != NULL && end - s < 4) || (ld32u(s) & 0xFFFFFF) != ('"' | ',' << 8 | '"' << 16))
+    if (s == NULL || (end != NULL && end - s < 4) || (ld32(s) & 0xFFFFFF) != ('"' | ',' << 8 | '"' << 16))
         return NULL;
     s = dec8(s + 3, end, q);
-    if (s == NULL || (end != NULL && end - s < 2) || ld16u(s) != ('"' | ']' << 8)) return NULL;
+    if (s == NULL || (end != NULL && end - s < 2) || ld16(s) != ('"' | ']' << 8)) return NULL;
     return s + 2;
 }
 #endif
@@ -764,18 +759,6 @@ done:
     return BP_OK;
 }
 
-static inline __attribute__((always_inline)) uint64_t ld64(const char *p) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
-static inline __attribute__((always_inline)) uint32_t ld32(const char *p) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
-
 /* The literal s[0, n) at the cursor: compared as (overlapping) words, folded to
  * immediates for a constant s, instead of a call to memcmp for the odd lengths. */
 static inline __attribute__((always_inline)) int lit(cur *c, const char *s, size_t n) {
@@ -800,11 +783,7 @@ static inline __attribute__((always_inline)) int fast_id(cur *c, int64_t *out) {
 #ifdef BP_SWAR
     const char *p = c->p;
     if (c->end - p < 16) return 0;
-    uint64_t w0 = ld64(p), w1 = ld64(p + 8);
-    uint64_t nd0 = ((w0 & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
-                   (((w0 + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
-    uint64_t nd1 = ((w1 & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
-                   (((w1 + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+    uint64_t w0 = ld64(p), w1 = ld64(p + 8), nd0 = non_digits(w0), nd1 = non_digits(w1);
     if (nd0 != 0 || nd1 == 0 || *p == '0') return 0;
     unsigned k = (unsigned)__builtin_ctzll(nd1) >> 3; /* digits after the first eight: 0..7 */
     char t = p[8 + k];
