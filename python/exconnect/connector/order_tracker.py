@@ -137,12 +137,14 @@ class ClientOrderTracker:
         ``buy``/``sell``, on the tick-to-order path — saved by one journal append instead of a
         sqlite commit (persistence.py); only ids never saved before may take that path, since a
         journaled state counts as older than any sqlite row of the same id."""
-        self.active_orders[order.client_order_id] = order
-        self.remember_exchange_order_id(order.exchange_order_id, order.client_order_id)
+        # saved first: if the write fails (disk full) the error reaches the caller and nothing is
+        # tracked, rather than an order tracked in memory that was never saved nor sent
         if new_order and self._store is not None:
             self._store.journal_order(order.client_order_id, order.to_json())
         else:
             self._save(order)
+        self.active_orders[order.client_order_id] = order
+        self.remember_exchange_order_id(order.exchange_order_id, order.client_order_id)
 
     def stop_tracking_order(self, client_order_id: str, cache: bool = True) -> None:
         """Untrack; ``cache`` keeps it findable for late fills for CACHE_TTL seconds."""
