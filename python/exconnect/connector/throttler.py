@@ -1,10 +1,12 @@
 """Request rate limiting with weights and linked pools, O(1) amortised per request.
 
 Each limit (an endpoint id or a shared pool such as REQUEST_WEIGHT / ORDERS) keeps a sliding
-window as a deque of (time, weight) plus the running sum of the weights in the window. Expiring
-entries pops from the left, so each entry is added once and removed once: constant amortised cost
-per request however long the bot runs (Hummingbot's throttler re-scanned its whole log on every
-acquire — issue #7621).
+window as a deque of (time, weight) buckets plus the running sum of the weights in the window.
+Expiring entries pops from the left, so each entry is added once and removed once: constant
+amortised cost per request however long the bot runs (Hummingbot's throttler re-scanned its whole
+log on every acquire — issue #7621). Requests within 1/1000 of the interval share a bucket, so a
+day-long pool holds ~1,000 entries, not one per order; a bucket expires with its newest request
+(it may over-count by 0.1% of the interval, never under-count).
 
 A request acquires its own limit and every linked pool (with the link's weight) atomically: it
 waits until all of them have room, sleeping exactly until the oldest blocking entry expires instead
@@ -52,14 +54,23 @@ class RateLimit:
                              f"interval={self.time_interval} weight={self.weight}")
 
 
+#: a window keeps at most about this many entries: requests within interval/BUCKETS of a bucket's
+#: first one share its entry (a day-long ORDERS window would otherwise hold every order of the day)
+BUCKETS = 1000
+
+
 class _Window:
-    __slots__ = ("limit", "interval", "entries", "used")
+    """Entries are (expiry stamp, weight, bucket start). A bucket's weight is stamped with its
+    newest request, so it expires at most interval/BUCKETS late: the window over-counts slightly,
+    never under-counts (the safe side for a ban)."""
+    __slots__ = ("limit", "interval", "entries", "used", "bucket")
 
     def __init__(self, limit: int, interval: float) -> None:
         self.limit = limit
         self.interval = interval
-        self.entries: Deque[Tuple[float, int]] = deque()
+        self.entries: Deque[Tuple[float, int, float]] = deque()
         self.used = 0
+        self.bucket = interval / BUCKETS
 
     def expire(self, now: float) -> None:
         entries = self.entries
@@ -78,7 +89,7 @@ class _Window:
             return self.entries[-1][0] + self.interval - now
         need = self.used + weight - self.limit
         freed = 0
-        for stamp, w in self.entries:      # only runs while over capacity
+        for stamp, w, _ in self.entries:   # only runs while over capacity
             freed += w
             if freed >= need:
                 return stamp + self.interval - now
@@ -86,7 +97,12 @@ class _Window:
 
     def add(self, now: float, weight: int) -> None:
         if weight:
-            self.entries.append((now, weight))
+            entries = self.entries
+            if entries and now - entries[-1][2] < self.bucket:
+                _, w, start = entries[-1]
+                entries[-1] = (now, w + weight, start)
+            else:
+                entries.append((now, weight, now))
             self.used += weight
 
 
