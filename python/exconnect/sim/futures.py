@@ -54,7 +54,16 @@ STREAM_NAME = re.compile(
 
 
 class FuturesVenue:
-    """USDⓈ-M venue. ``market`` / ``users`` are the shared publisher and user-stream objects."""
+    """USDⓈ-M venue. ``market`` / ``users`` are the shared publisher and user-stream objects (also
+    under the spot venue's names ``publisher`` / ``user_streams``)."""
+
+    @property
+    def user_streams(self) -> UserStreams:
+        return self.users
+
+    @property
+    def publisher(self) -> MarketDataPublisher:
+        return self.market
 
     def __init__(self, sim):
         self.sim = sim

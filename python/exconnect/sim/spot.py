@@ -174,6 +174,15 @@ class SpotVenue:
                              return_exceptions=True)
 
     # -- lookups ---------------------------------------------------------------------------------
+    # The futures venue's names for the same objects, so fault drills read alike on both venues.
+    @property
+    def users(self) -> UserStreams:
+        return self.user_streams
+
+    @property
+    def market(self) -> MarketDataPublisher:
+        return self.publisher
+
     def is_valid_stream(self, name: str) -> bool:
         m = STREAM_NAME.match(name)
         return bool(m) and m.group(1).upper() in self.symbols
