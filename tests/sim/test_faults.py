@@ -167,8 +167,10 @@ async def test_response_delay_events_beat_the_ack(sim, session, client):
     await ws.close()
 
 
-async def test_both_venues_name_their_streams_alike(sim):
+async def test_both_venues_name_their_streams_alike():
     """Fault drills read the same on spot and futures: users / market, and the older names."""
-    for venue in (sim.spot, sim.futures):
-        assert venue.users is venue.user_streams and venue.market is venue.publisher
-    assert sim.spot.users is not sim.futures.users
+    from exconnect.sim import SimConfig
+    async with Simulator(SimConfig.default(seed=7, market_activity=False)) as sim:
+        for venue in (sim.spot, sim.futures):
+            assert venue.users is venue.user_streams and venue.market is venue.publisher
+        assert sim.spot.users is not sim.futures.users
