@@ -45,13 +45,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _start_sim_process():
+async def _start_sim_process(market_activity: bool = False, seed: int = 11):
     """The simulator in its own process, so its work does not share our event loop."""
     import subprocess
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "exconnect.sim", "--port", str(port), "--futures-port",
-                             str(_free_port()), "--no-market-activity", "--seed", "11"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [sys.executable, "-m", "exconnect.sim", "--port", str(port), "--futures-port", str(_free_port()),
+            "--seed", str(seed)] + ([] if market_activity else ["--no-market-activity"])
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as s:
         for _ in range(200):

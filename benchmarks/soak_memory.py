@@ -19,37 +19,14 @@ from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import aiohttp  # noqa: E402
-
 import bench_connector  # noqa: E402
-
-
-async def _start_sim():
-    """The simulator in its own process, with market activity."""
-    import subprocess
-    port = bench_connector._free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "exconnect.sim", "--port", str(port), "--futures-port",
-                             str(bench_connector._free_port()), "--seed", "5"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as s:
-        for _ in range(200):
-            try:
-                async with s.get(url + "/api/v3/ping") as r:
-                    if r.status == 200:
-                        return proc, url
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("simulator did not start")
 
 
 async def run(seconds: float) -> None:
     from exconnect.binance import BinanceExchange
     from exconnect.types import OrderType
     logging.disable(logging.ERROR)         # post-only style rejections as the book moves: expected
-    proc, url = await _start_sim()
+    proc, url = await bench_connector._start_sim_process(market_activity=True, seed=5)
     try:
         conn = BinanceExchange.from_base_urls(url, api_key="sim-key", api_secret="sim-secret",
                                               trading_pairs=["BTC-USDT"], data_folder=tempfile.mkdtemp())
