@@ -164,6 +164,7 @@ async def test_throttler_pools_follow_exchange_info_and_session_is_shared(connec
     assert th.limit("ORDERS").limit == 1000 and th.limit("ORDERS").time_interval == 10      # sim's exchangeInfo
     assert th.limit("REQUEST_WEIGHT").limit == 6000 and th.limit("ORDERS_24HR").time_interval == 86400
     assert th.used("REQUEST_WEIGHT") > 0                       # weights were counted
+    assert connector._rest.throttler is th                       # THR-13: one throttler for every request
     s1 = await connector._http_client
     s2 = await connector.get_http_client()
     assert s1 is s2 and not s1.closed

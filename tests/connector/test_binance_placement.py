@@ -34,6 +34,26 @@ async def test_buy_limit_tracked_at_once_and_created_event(connector, sim):
     assert connector.in_flight_orders[oid].current_state == OrderState.OPEN
 
 
+async def test_sell_limit_tracked_at_once_and_created_event(connector, sim):
+    """PLC-02: as PLC-01 with sell — SellOrderCreatedEvent with the same fields, side SELL on the wire."""
+    ask = connector.get_order_book(PAIR).get_price(True)
+    price = ask + Decimal("50")
+    oid = connector.sell(PAIR, Decimal("0.01"), OrderType.LIMIT, price)
+    order = connector.in_flight_orders[oid]
+    assert order.current_state == OrderState.PENDING_CREATE
+    ev = (await connector.event_log.wait_for(MarketEvent.SellOrderCreated))[0]
+    assert (ev.order_id, ev.trading_pair, ev.amount, ev.price, ev.type) == (oid, PAIR, Decimal("0.01"), price,
+                                                                            OrderType.LIMIT)
+    assert ev.exchange_order_id == order.exchange_order_id and ev.creation_timestamp == order.creation_timestamp
+    assert not connector.event_log[MarketEvent.BuyOrderCreated]
+    p = params_of(order_posts(sim)[-1])
+    assert p["symbol"] == "BTCUSDT" and p["side"] == "SELL" and p["type"] == "LIMIT"
+    assert p["timeInForce"] == "GTC" and p["newClientOrderId"] == oid
+    assert p["quantity"] == "0.01" and Decimal(p["price"]) == price
+    assert "signature" in p and order_posts(sim)[-1]["api_key"] == "sim-key"
+    assert connector.in_flight_orders[oid].current_state == OrderState.OPEN
+
+
 async def test_sell_limit_maker_and_request_shapes(connector, sim):
     ask = connector.get_order_book(PAIR).get_price(True)
     oid = connector.sell(PAIR, Decimal("0.02"), OrderType.LIMIT_MAKER, ask + Decimal("10"))
