@@ -34,6 +34,20 @@ async def test_buy_limit_tracked_at_once_and_created_event(connector, sim):
     assert connector.in_flight_orders[oid].current_state == OrderState.OPEN
 
 
+async def test_update_time_is_the_exchanges(connector, sim):
+    """PLC-04: on success the order's update time comes from the exchange's answer (transactTime,
+    ms -> s; the stream's NEW report carries the same instant), not from the local clock."""
+    sim.faults.clock_skew_ms = 3000                                  # the exchange runs 3 s ahead
+    bid = connector.get_order_book(PAIR).get_price(False)
+    oid = connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, bid - Decimal("50"))
+    order = connector.in_flight_orders[oid]
+    await connector.event_log.wait_for(MarketEvent.BuyOrderCreated)
+    answer = await connector._api_get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": oid},
+                                      is_auth_required=True)
+    assert abs(order.last_update_timestamp - answer["time"] / 1000.0) < 0.005
+    assert order.last_update_timestamp - order.creation_timestamp > 2.5      # not the local clock
+
+
 async def test_sell_limit_tracked_at_once_and_created_event(connector, sim):
     """PLC-02: as PLC-01 with sell — SellOrderCreatedEvent with the same fields, side SELL on the wire."""
     ask = connector.get_order_book(PAIR).get_price(True)
