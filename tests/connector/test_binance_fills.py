@@ -109,6 +109,18 @@ async def test_balances_from_account_and_stream(connector, sim):
     assert locked["USDT"] == connector.in_flight_orders[oid].price * Decimal("0.01")
 
 
+async def test_asset_missing_from_a_later_account_answer_is_dropped(connector, sim):
+    """BAL-01: the balance maps are replaced by each account answer — an asset the exchange no
+    longer lists disappears from both, the others are unchanged."""
+    assert connector.get_balance("ETH") == Decimal("1000") and connector.get_available_balance("ETH") == Decimal("1000")
+    btc = connector.get_balance("BTC")
+    acct = sim.spot.account(0)
+    del acct.free["ETH"], acct.locked["ETH"]                 # the venue stops listing ETH
+    await connector._update_balances()
+    assert "ETH" not in connector.get_all_balances() and "ETH" not in connector._account_available_balances
+    assert connector.get_balance("BTC") == btc
+
+
 async def test_get_open_orders_and_limit_orders(connector, sim):
     oid = await best_bid_order(connector, "0.01")
     opens = await connector.get_open_orders()

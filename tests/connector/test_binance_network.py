@@ -65,6 +65,19 @@ def test_format_trading_rules_skips_bad_and_non_spot_entries(sim, tmp_path, capl
     assert "Error parsing the trading pair rule" in caplog.text
 
 
+def test_min_notional_filter_variant(sim, tmp_path):
+    """TRL-03: the older MIN_NOTIONAL filter gives the same rule field as NOTIONAL."""
+    conn = make_connector(sim, tmp_path)
+    info = {"symbols": [{
+        "symbol": "COINALPHAHBOT", "status": "TRADING", "baseAsset": "COINALPHA", "quoteAsset": "HBOT",
+        "permissionSets": [["SPOT"]], "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": "0.01", "maxPrice": "1000", "tickSize": "0.01"},
+            {"filterType": "LOT_SIZE", "minQty": "0.001", "maxQty": "1000", "stepSize": "0.001"},
+            {"filterType": "MIN_NOTIONAL", "minNotional": "5", "applyToMarket": True, "avgPriceMins": 5}]}]}
+    rules = conn._format_trading_rules(info)
+    assert [r.trading_pair for r in rules] == ["COINALPHA-HBOT"] and rules[0].min_notional_size == Decimal("5")
+
+
 async def test_clock_skew_resynced_and_request_retried_once(connector, sim):
     sim.faults.clock_skew_ms = 20_000          # exchange clock jumps 20 s ahead
     balances = await connector._api_get("/api/v3/account", is_auth_required=True)
