@@ -88,7 +88,22 @@ def test_empty_metrics_are_zero():
     assert m["pairs"][PAIR]["diffs_processed"] == 0
     assert m["latency"] == {"samples": 0, "window": 0, "sample_every": 128, "min_ms": 0, "max_ms": 0,
                             "mean_ms": 0.0}
-    assert m["reconnects"] == 0
+    assert m["reconnects"] == 0 and m["unrouted_frames"] == 0
+
+
+def test_frames_of_an_untracked_pair_are_rejected_and_counted():
+    """OB-28: a depth or trade frame of a pair the tracker does not follow touches no book and is
+    counted; frames that are neither (subscription answers...) are not."""
+    t, _ = make()
+    assert t._load_snapshot(PAIR, b"100")
+    t._on_frame(diff("DOGE-USDT", 1))
+    t._on_frame(b"T|DOGE-USDT")
+    t._on_frame(b"X|whatever")
+    m = t.metrics()
+    assert m["unrouted_frames"] == 2 and t.unrouted_count == 2
+    assert m["global"]["diffs_processed"] == m["global"]["trades"] == 0 and set(m["pairs"]) == {PAIR}
+    t._on_frame(diff(PAIR, 101))                                  # the tracked pair is unaffected
+    assert t.metrics()["pairs"][PAIR]["diffs_processed"] == 1 and t.order_books[PAIR].last == 101
 
 
 def test_counts_per_pair_and_global():

@@ -115,6 +115,9 @@ class OrderBookTracker:
         self._trade_listeners: List[Callable[[Any], None]] = []
         self._ready = asyncio.Event() if not self._trading_pairs else None
         self.reconnect_count = 0
+        #: book or trade frames of a pair this tracker does not follow (e.g. still arriving just
+        #: after remove_trading_pair): rejected, and counted here (catalogue OB-28)
+        self.unrouted_count = 0
         # Metrics (see ``metrics()``): per-pair counter lists; the totals of removed pairs are kept
         # in ``_retired`` so global counts never go down.
         self._clock = metrics_clock
@@ -205,6 +208,7 @@ class OrderBookTracker:
             "pairs": {p: self._counter_dict(list(c), (now - self._since[p]) / 60.0) for p, c in self._counts.items()},
             "latency": self.latency_stats(),
             "reconnects": self.reconnect_count,
+            "unrouted_frames": self.unrouted_count,
         }
 
     def _sample_latency(self, frame: bytes) -> None:
@@ -315,6 +319,8 @@ class OrderBookTracker:
         try:
             counts = self._counts[pair]        # same keys as _order_books
         except KeyError:                       # None (not a book/trade frame) or an untracked pair
+            if kind:
+                self.unrouted_count += 1
             return
         if kind == DIFF:
             if pair in self._syncing:
