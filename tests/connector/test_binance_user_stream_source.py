@@ -75,6 +75,23 @@ async def test_empty_events_dropped_others_queued(source, sim):
     assert queue.empty()
 
 
+async def test_subscribe_request_carries_key_timestamp_and_signature(source, sim):
+    """USR-13, read off the wire: userDataStream.subscribe.signature with a uuid id, the API key,
+    a millisecond timestamp and a 64-hex-digit HMAC-SHA256 signature (never the secret)."""
+    import re
+    import uuid
+
+    import orjson
+    await listen(source, asyncio.Queue())
+    sent = [orjson.loads(e["data"]) for e in sim.ws_log if '"userDataStream.subscribe.signature"' in e["data"]]
+    assert len(sent) == 1
+    req = sent[0]
+    uuid.UUID(req["id"])
+    p = req["params"]
+    assert p["apiKey"] == "sim-key" and isinstance(p["timestamp"], int) and p["timestamp"] > 1_600_000_000_000
+    assert re.fullmatch(r"[0-9a-f]{64}", p["signature"]) and "sim-secret" not in repr(req)
+
+
 async def test_frame_shapes_queued_or_skipped(source, sim):
     """USR-16/17/18/20 over the socket: request answers, empty frames and empty objects are not
     queued; a bare event is queued unchanged; a wrapped one is queued unwrapped."""
