@@ -209,6 +209,21 @@ async def test_trading_rules_refresh_failure_is_logged_and_retried(connector, si
             await task
 
 
+async def test_trading_rules_refresh_replaces_rules_and_symbol_map(connector, sim):
+    """TRL-09: a refresh replaces the whole rule set and the symbol map from the same payload."""
+    assert "ETH-USDT" in connector.trading_rules
+    assert connector.exchange_symbol_associated_to_pair("ETH-USDT") == "ETHUSDT"
+    eth = sim.spot.symbols.pop("ETHUSDT")                   # the exchange stops listing ETHUSDT
+    try:
+        await connector._update_trading_rules()
+    finally:
+        sim.spot.symbols["ETHUSDT"] = eth
+    assert "ETH-USDT" not in connector.trading_rules and PAIR in connector.trading_rules
+    assert "ETHUSDT" not in connector._trading_pair_symbol_map
+    await connector._update_trading_rules()                 # listed again: back in both
+    assert "ETH-USDT" in connector.trading_rules and connector._trading_pair_symbol_map["ETHUSDT"] == "ETH-USDT"
+
+
 def test_only_trading_spot_symbols_make_rules(sim, tmp_path):
     """TRL-10 / NET-22: status must be TRADING and SPOT must be permitted."""
     conn = make_connector(sim, tmp_path)
