@@ -300,3 +300,19 @@ def test_lost_order_stays_lost_and_failed_on_live_states(state):
     tracker.process_order_update(OrderUpdate(PAIR, T + 1, state, "c1", "28"))
     assert "c1" in tracker.lost_orders and tracker.lost_orders["c1"].current_state == OrderState.FAILED
     assert [t for t, _ in events] == [MarketEvent.OrderFailure]
+
+
+async def test_start_network_runs_the_loops_and_stop_network_cancels_them_all(connector, sim):
+    """NET-15: start_network starts the order books and, trading, the polling, user stream and
+    listener loops; stop_network cancels every task, stops both trackers and resets the tick
+    timestamp; start_network again brings it all back."""
+    tasks = list(connector._tasks)
+    assert tasks and all(not t.done() for t in tasks)
+    assert connector._last_timestamp > 0 and connector.user_stream_tracker.data_source.is_subscribed
+    await connector.stop_network()
+    assert connector._tasks == [] and all(t.done() for t in tasks)
+    assert connector._last_timestamp == 0.0 and connector.network_status.name == "STOPPED"
+    assert not connector.user_stream_tracker.data_source.is_subscribed
+    await connector.start_network()
+    await connector.wait_until_ready(20)
+    assert connector._tasks and all(not t.done() for t in connector._tasks)

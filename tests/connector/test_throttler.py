@@ -40,6 +40,14 @@ async def test_weights_count_against_linked_pools():
     assert th.within_capacity("/order")
 
 
+def test_related_limits_pool_has_none_endpoint_lists_its_pools():
+    """THR-03: a pool id links to nothing; an endpoint id lists its pools with their weights."""
+    th = make(FakeClock())
+    assert th.limit("POOL").linked_limits == [] and th.limit("ORDERS").linked_limits == []
+    assert [(p.limit_id, p.weight) for p in th.limit("/order").linked_limits] == [("POOL", 4), ("ORDERS", 1)]
+    assert [(p.limit_id, p.weight) for p in th.limit("/ping").linked_limits] == [("POOL", 1)]
+
+
 async def test_unknown_id_is_not_throttled():
     th = make(FakeClock())
     for _ in range(100):
