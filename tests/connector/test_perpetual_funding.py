@@ -32,6 +32,20 @@ async def test_funding_info_from_premium_index_then_mark_price_stream(perp, perp
     assert updates and all(u.trading_pair == PAIR for u in updates)
 
 
+async def test_bad_mark_price_frame_is_logged_and_the_stream_goes_on(perp, perp_sim, caplog):
+    """FND-06: a markPrice frame the funding-info consumer cannot use is logged as Hummingbot does
+    and skipped; the market stream stays up and later frames update the funding info."""
+    tracker = perp.order_book_tracker
+    reconnects = tracker.reconnect_count
+    bad = ('{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"not-a-price","P":"x","i":"x","r":"x",'
+           '"T":"never"}')
+    assert perp_sim.futures.hub.publish("btcusdt@markPrice@1s", bad) == 1
+    await eventually(lambda: "Unexpected error updating funding info." in caplog.text)
+    perp_sim.futures.set_index_premium(SYMBOL, "0.004")     # valid frames follow
+    await eventually(lambda: perp.get_funding_info(PAIR).index_price == atoms(perp_sim.futures.funding[SYMBOL].index))
+    assert tracker.reconnect_count == reconnects and perp.ready
+
+
 async def test_funding_payment_emitted_once_and_persisted(perp, perp_sim, tmp_path):
     log = perp.event_log
     await open_position(perp, perp_sim, side="BUY", amount="0.01")
