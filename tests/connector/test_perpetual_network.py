@@ -144,3 +144,19 @@ async def test_position_risk_rows(perp, perp_sim):
     perp._process_position_risk([_risk_row("BTCUSDT", "1")])
     await perp._update_account_positions()
     assert perp.account_positions == {}
+
+
+async def test_rules_refresh_replaces_rules_and_symbol_map(perp, perp_sim):
+    """TRL-09 on futures: a refresh replaces the rule set and the symbol map from the same
+    exchangeInfo answer (a contract that stops TRADING leaves both, and comes back)."""
+    assert "ETH-USDT" in perp.trading_rules and perp._trading_pair_symbol_map.get("ETHUSDT") == "ETH-USDT"
+    eth = perp_sim.futures.symbols["ETHUSDT"]
+    eth.status = "SETTLING"
+    try:
+        await perp._update_trading_rules()
+        assert "ETH-USDT" not in perp.trading_rules and PAIR in perp.trading_rules
+        assert "ETHUSDT" not in perp._trading_pair_symbol_map
+    finally:
+        eth.status = "TRADING"
+    await perp._update_trading_rules()
+    assert "ETH-USDT" in perp.trading_rules and perp._trading_pair_symbol_map["ETHUSDT"] == "ETH-USDT"
