@@ -181,3 +181,22 @@ async def test_throttler_pools_follow_exchange_info_and_session_is_shared(connec
     s1 = await connector._http_client
     s2 = await connector.get_http_client()
     assert s1 is s2 and not s1.closed
+
+
+def test_wire_constants_come_from_each_wires_module():
+    """Both connectors read their REST paths, status map and limits from their own constants module;
+    the perpetual class states only what differs, and a further subclass inherits as usual."""
+    from exconnect.binance import binance_constants as SPOT
+    from exconnect.binance.binance_exchange import _WIRE_NAMES, BinanceExchange
+    from exconnect.binance_perpetual import BinancePerpetualDerivative
+    from exconnect.binance_perpetual import binance_perpetual_constants as FUT
+    for name in _WIRE_NAMES:
+        assert getattr(BinanceExchange, name) is getattr(SPOT, name), name
+        if name not in ("MY_TRADES_PATH", "ACCOUNTS_PATH"):
+            assert getattr(BinancePerpetualDerivative, name) is getattr(FUT, name), name
+    assert BinancePerpetualDerivative.MY_TRADES_PATH == FUT.USER_TRADES_PATH
+    assert BinancePerpetualDerivative.ACCOUNTS_PATH == FUT.ACCOUNT_PATH
+
+    class Mine(BinancePerpetualDerivative):
+        pass
+    assert Mine.ORDER_PATH == FUT.ORDER_PATH and Mine.MY_TRADES_PATH == FUT.USER_TRADES_PATH

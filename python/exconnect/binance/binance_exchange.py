@@ -47,15 +47,19 @@ def _order_type_param(order_type: OrderType) -> str:
     return order_type.name      # LIMIT, LIMIT_MAKER, MARKET are Binance's names too
 
 
-class _WireConstant:
-    """A class attribute that is the constant of the same name in the class's ``WIRE_CONSTANTS`` module
-    (read on access, on the class or an instance); a plain value set on a subclass overrides it."""
+#: class attributes a Binance wire takes by name from its constants module (``WIRE_CONSTANTS``)
+_WIRE_NAMES = ("PING_PATH", "SERVER_TIME_PATH", "EXCHANGE_INFO_PATH", "TICKER_PRICE_CHANGE_PATH", "ORDER_PATH",
+               "OPEN_ORDERS_PATH", "MY_TRADES_PATH", "ACCOUNTS_PATH", "ORDER_STATE", "RATE_LIMITS",
+               "UNKNOWN_OUTCOME_CODES", "MAX_ORDER_ID_LEN")
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
 
-    def __get__(self, instance: Any, owner: type) -> Any:
-        return getattr(owner.WIRE_CONSTANTS, self._name)
+def _take_wire_constants(cls: type) -> None:
+    """Set ``cls``'s wire attributes to its ``WIRE_CONSTANTS`` module's constants of the same name,
+    except those the class body sets itself: plain class attributes, read on the order path at no
+    extra cost."""
+    for name in _WIRE_NAMES:
+        if name not in cls.__dict__:
+            setattr(cls, name, getattr(cls.WIRE_CONSTANTS, name))
 
 
 class BinanceExchange(ExchangeBase):
@@ -65,25 +69,21 @@ class BinanceExchange(ExchangeBase):
 
     # REST paths and wire choices the shared code uses: a connector on another Binance wire (the
     # USDⓈ-M perpetual connector) overrides these instead of copying the methods that use them.
-    # WIRE_CONSTANTS is the wire's constants module: a _WireConstant attribute is the constant of the
-    # same name there, so a subclass naming its own module states only the attributes that differ.
+    # WIRE_CONSTANTS is the wire's constants module: the attributes named in _WIRE_NAMES (PING_PATH,
+    # SERVER_TIME_PATH, EXCHANGE_INFO_PATH, TICKER_PRICE_CHANGE_PATH, ORDER_PATH, OPEN_ORDERS_PATH,
+    # MY_TRADES_PATH — the account's trades —, ACCOUNTS_PATH, ORDER_STATE — order status text →
+    # OrderState —, RATE_LIMITS, UNKNOWN_OUTCOME_CODES, MAX_ORDER_ID_LEN) are its constants of the
+    # same name, so a subclass naming its own module states only the attributes that differ.
     WIRE_CONSTANTS: ModuleType = CONSTANTS
-    PING_PATH = _WireConstant()
-    SERVER_TIME_PATH = _WireConstant()
-    EXCHANGE_INFO_PATH = _WireConstant()
-    TICKER_PRICE_CHANGE_PATH = _WireConstant()
-    ORDER_PATH = _WireConstant()
-    OPEN_ORDERS_PATH = _WireConstant()
-    MY_TRADES_PATH = _WireConstant()                    # the account's trades (spot myTrades)
-    ACCOUNTS_PATH = _WireConstant()
     MY_TRADES_MAKER_FIELD = "isMaker"                   # a myTrades row's maker flag
     CANCEL_TIME_FIELD = "transactTime"                  # the cancel answer's timestamp
-    ORDER_STATE = _WireConstant()                       # order status text → OrderState
     ORDER_TIME_FALLBACK_FIELD = "transactTime"          # an order answer's time when updateTime is absent
     VENUE_LABEL = "Binance"                             # in error texts
-    RATE_LIMITS = _WireConstant()
-    UNKNOWN_OUTCOME_CODES = _WireConstant()
-    MAX_ORDER_ID_LEN = _WireConstant()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "WIRE_CONSTANTS" in cls.__dict__:            # another wire: its own constants
+            _take_wire_constants(cls)
 
     def __init__(self, api_key: Optional[str] = None, api_secret: Optional[str] = None,
                  trading_pairs: Iterable[str] = (), *, trading_required: bool = True,
@@ -716,3 +716,6 @@ class BinanceExchange(ExchangeBase):
             self._spawn(self._process_order_update_with_fills(order, update))
             return
         self._order_tracker.process_order_update(update)
+
+
+_take_wire_constants(BinanceExchange)

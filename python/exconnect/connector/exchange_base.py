@@ -535,9 +535,7 @@ class ExchangeBase(PubSub):
         order = _in_flight_order_class()(
             order_id, trading_pair, order_type, trade_type, q_amount, self.current_timestamp,
             price=None if q_price.is_nan() else q_price, **self._order_extra_kwargs(kwargs))
-        tracker = self._order_tracker
-        tracker.start_tracking_order(order, new_order=order_id not in tracker.active_orders
-                                     and order_id not in tracker.lost_orders)
+        self._order_tracker.start_tracking_order(order, new_order=True)
         self._orders_being_placed.add(order_id)
         return order
 

@@ -189,7 +189,8 @@ class ConnectorStore:
                 journaled.pop(cid, None)
             elif isinstance(rec.get("s"), dict):
                 journaled[cid] = rec["s"]
-        known = self._load_rows()
+        known = {cid for (cid,) in self._db.execute(
+            "SELECT client_order_id FROM tracking_states WHERE connector=?", (self.connector,))}
         db = self._db
         db.execute("BEGIN")
         try:

@@ -150,18 +150,21 @@ class UserStreams:
         self._flush_held()
 
     def send_raw(self, account_id: int, text: str, wrap: bool = False) -> int:
-        """Send ``text`` on every listen-key stream and WebSocket-API subscription of the account
-        (fault injection: malformed frames) — verbatim, or with ``wrap`` in the subscription
-        envelope on the WebSocket API, as an event would be; returns the number of streams."""
+        """Send ``text`` on every listen-key stream and WebSocket-API subscription of the account —
+        verbatim, or with ``wrap`` in the subscription envelope on the WebSocket API, as events go
+        (fault injection sends malformed frames verbatim); returns the number of streams."""
         n = 0
         for lk in self.listen_keys.values():
             if lk.account_id == account_id and self.hub.has_subscribers(lk.key):
                 self.hub.publish(lk.key, text)
                 n += 1
-        for conn, sid in tuple(self.api_subs.get(account_id, ())):
-            if not conn.closed:
-                conn.send('{"subscriptionId":' + str(sid) + ',"event":' + text + "}" if wrap else text)
-                n += 1
+        subs = self.api_subs.get(account_id)
+        for conn, sid in tuple(subs or ()):
+            if conn.closed:
+                subs.discard((conn, sid))
+                continue
+            conn.send('{"subscriptionId":' + str(sid) + ',"event":' + text + "}" if wrap else text)
+            n += 1
         return n
 
     def _flush_held(self) -> None:
@@ -173,19 +176,8 @@ class UserStreams:
             self._deliver(*held)
 
     def _deliver(self, account_id: int, event: dict) -> None:
-        body = None
-        for lk in self.listen_keys.values():
-            if lk.account_id == account_id and self.hub.has_subscribers(lk.key):
-                body = body or orjson.dumps(event).decode()
-                self.hub.publish(lk.key, body)
-        subs = self.api_subs.get(account_id)
-        if subs:
-            body = body or orjson.dumps(event).decode()
-            for conn, sid in tuple(subs):
-                if conn.closed:
-                    subs.discard((conn, sid))
-                    continue
-                conn.send('{"subscriptionId":' + str(sid) + ',"event":' + body + "}")
+        if self.has_listeners(account_id):
+            self.send_raw(account_id, orjson.dumps(event).decode(), wrap=True)
 
 
 def _is_trade(event: dict) -> bool:
