@@ -83,6 +83,17 @@ static inline uint64_t str_special(const char *p) {
     return (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
             ((w - 0x2020202020202020ULL) & ~w)) & 0x8080808080808080ULL;
 }
+
+/* From p, eight bytes at a time: the first '"', '\\' or control byte, or the first byte of
+ * the last (fewer than eight, unscanned) ones. */
+static inline __attribute__((always_inline)) const char *skip_plain8(const char *p, const char *end) {
+    while (end - p >= 8) {
+        uint64_t hit = str_special(p);
+        if (hit) return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+    return p;
+}
 #endif
 
 /* At '"': scan a string, return its raw content span (escapes left as is). */
@@ -90,16 +101,7 @@ static int scan_string(cur *c, const char **s, size_t *n) {
     if (peek(c) != '"') return fail(c, BP_ERR_TYPE);
     const char *start = ++c->p;
 #ifdef BP_STR_SWAR
-    /* eight plain bytes at a time up to the first '"', '\\' or control byte; the byte
-     * loop below then decides what that byte is */
-    while (c->end - c->p >= 8) {
-        uint64_t hit = str_special(c->p);
-        if (hit) {
-            c->p += __builtin_ctzll(hit) >> 3;
-            break;
-        }
-        c->p += 8;
-    }
+    c->p = skip_plain8(c->p, c->end); /* the byte loop below decides what stopped it */
 #endif
     while (c->p < c->end) {
         unsigned char ch = (unsigned char)*c->p;
@@ -800,25 +802,17 @@ static inline __attribute__((always_inline)) int fast_id(cur *c, int64_t *out) {
 #endif
 }
 
-/* A string without escapes or control bytes, ending at least 8 bytes before the end:
+/* A string without escapes or control bytes (its closing quote where skip_plain8 stops):
  * the same span as scan_string, which takes everything else. */
 static inline __attribute__((always_inline)) int fast_str(cur *c, const char **s, size_t *n) {
 #ifdef BP_STR_SWAR
-    const char *p = c->p + 1;
     if (c->p >= c->end || *c->p != '"') return 0;
-    for (;;) {
-        if (c->end - p < 8) return 0;
-        uint64_t hit = str_special(p);
-        if (hit) {
-            p += __builtin_ctzll(hit) >> 3;
-            if (*p != '"') return 0;
-            *s = c->p + 1;
-            *n = (size_t)(p - (c->p + 1));
-            c->p = p + 1;
-            return 1;
-        }
-        p += 8;
-    }
+    const char *p = skip_plain8(c->p + 1, c->end);
+    if (p >= c->end || *p != '"') return 0; /* an escape, a control byte or the end: scan_string */
+    *s = c->p + 1;
+    *n = (size_t)(p - (c->p + 1));
+    c->p = p + 1;
+    return 1;
 #else
     (void)c;
     (void)s;
