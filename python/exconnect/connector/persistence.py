@@ -13,14 +13,14 @@ Only order/fill JSON is stored — never keys or secrets.
 
 **New orders go to an append-only journal first** (``<name>.sqlite.orders``): a new order must be
 durable *before* its request is sent, and that write sits on the tick-to-order path. One
-``os.write`` of a JSON line costs about 1.5 µs against about 18 µs for a sqlite commit (and far
-less than a cold commit's ~170 µs), with the same durability against a killed process (both land
+``os.write`` of a JSON line costs about 2 µs against about 18 µs for a sqlite commit
+(``benchmarks/bench_journal.py``), with the same durability against a killed process (both land
 in the OS page cache; ``synchronous="FULL"`` journals with ``fsync`` too). The order reaches sqlite
 with its next state change (the exchange's answer, a fill), and any order still only in the journal
 is moved into sqlite when the store is opened again (a journal line never overrides a sqlite row:
 only ids never saved before are journaled). An order removed while the journal still holds its
 line gets a tombstone line *before* its row is deleted, so a crash can never bring a finished order
-back. The file is cleared (``ftruncate``, ~7 µs) only once it passes ``JOURNAL_CLEAR_BYTES`` at a
+back. The file is cleared (``ftruncate``, ~8 µs) only once it passes ``JOURNAL_CLEAR_BYTES`` at a
 moment no journaled order waits for sqlite, not after every order. The journal has one owner (an
 ``flock``): a second store on the same folder (``exclusive=False``, e.g. a live reader) does not
 fold it, and does not see the owner's orders until they reach sqlite.
